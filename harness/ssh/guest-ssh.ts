@@ -1,0 +1,186 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, type ClientChannel } from 'ssh2';
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Null when the command was killed by a signal or the channel closed without a status. */
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  /** True when the output exceeded the cap and was cut. */
+  truncated: boolean;
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  stdin?: string | Buffer;
+  /** Bytes kept of stdout and of stderr each. */
+  maxOutputBytes?: number;
+}
+
+export class SshTimeoutError extends Error {
+  constructor(readonly command: string, readonly timeoutMs: number) {
+    super(`guest command did not finish within ${(timeoutMs / 1000).toFixed(1)} s: ${command}`);
+  }
+}
+
+export class SshConnectionLostError extends Error {}
+
+const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+
+/**
+ * An SSH connection to a guest, with the guest's host key pinned. The guest is untrusted:
+ * output is capped, and every command has a deadline.
+ */
+export class GuestSsh {
+  private constructor(
+    private readonly client: Client,
+    readonly port: number,
+  ) {}
+
+  /**
+   * Connects, retrying until `deadline` (ms epoch): QEMU's user-mode forward accepts TCP
+   * before the guest listens, so early attempts fail and are expected to.
+   */
+  static async connect(options: {
+    port: number;
+    privateKey: string;
+    hostKeyBlob: Buffer;
+    deadline: number;
+    isGuestAlive?: () => boolean;
+  }): Promise<GuestSsh> {
+    let lastError: unknown = new Error('no attempt made');
+    let attempt = 0;
+    while (Date.now() < options.deadline) {
+      if (options.isGuestAlive && !options.isGuestAlive()) break;
+      attempt += 1;
+      try {
+        const client = await connectOnce(options.port, options.privateKey, options.hostKeyBlob, Math.min(10_000, Math.max(1_000, options.deadline - Date.now())));
+        return new GuestSsh(client, options.port);
+      } catch (error) {
+        lastError = error;
+        if (error instanceof HostKeyMismatchError) throw error;
+        await sleep(Math.min(50 * attempt, 500));
+      }
+    }
+    throw new SshConnectionLostError(`could not open SSH to 127.0.0.1:${options.port}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  }
+
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
+        const stdout = new CappedText(cap);
+        const stderr = new CappedText(cap);
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        const timer = setTimeout(() => {
+          channel.signal('KILL');
+          channel.close();
+          reject(new SshTimeoutError(command, timeoutMs));
+        }, timeoutMs);
+        channel.on('data', (data: Buffer) => stdout.add(data));
+        channel.stderr.on('data', (data: Buffer) => stderr.add(data));
+        channel.on('exit', (code: number | null, signalName?: string) => {
+          exitCode = code;
+          signal = signalName ?? null;
+        });
+        channel.on('close', () => {
+          clearTimeout(timer);
+          resolve({
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+            exitCode,
+            signal,
+            durationMs: Date.now() - started,
+            truncated: stdout.truncated || stderr.truncated,
+          });
+        });
+        if (options.stdin !== undefined) channel.end(options.stdin);
+        else channel.end();
+      });
+    });
+  }
+
+  /** Writes a file in the guest (dropbear has no SFTP server here, so through `cat`). */
+  async upload(content: Buffer | string, remotePath: string, mode = 0o644): Promise<void> {
+    const quoted = `'${remotePath.replace(/'/g, `'\\''`)}'`;
+    const result = await this.exec(`cat > ${quoted} && chmod ${mode.toString(8)} ${quoted}`, { stdin: content, timeoutMs: 120_000 });
+    if (result.exitCode !== 0) throw new Error(`upload to ${remotePath} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  }
+
+  /** An interactive shell with a pty, wired to the given streams (for `memharness shell`). */
+  shell(options: { rows: number; cols: number; term: string }): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.shell({ rows: options.rows, cols: options.cols, term: options.term }, (error, channel) => {
+        if (error) reject(error);
+        else resolve(channel);
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
+
+export class HostKeyMismatchError extends Error {}
+
+function connectOnce(port: number, privateKey: string, hostKeyBlob: Buffer, timeoutMs: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let hostKeyRejected = false;
+    const fail = (error: Error) => {
+      client.removeAllListeners('ready');
+      client.end();
+      reject(hostKeyRejected ? new HostKeyMismatchError('the guest presented an unexpected SSH host key; refusing to talk to it') : error);
+    };
+    client.once('ready', () => {
+      client.removeListener('error', fail);
+      client.on('error', () => {
+        // Errors after ready surface through the pending exec's close.
+      });
+      resolve(client);
+    });
+    client.once('error', fail);
+    client.connect({
+      host: '127.0.0.1',
+      port,
+      username: 'root',
+      privateKey,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 5_000,
+      keepaliveCountMax: 6,
+      hostVerifier: (key: Buffer) => {
+        const ok = key.equals(hostKeyBlob);
+        if (!ok) hostKeyRejected = true;
+        return ok;
+      },
+    });
+  });
+}
+
+class CappedText {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+  constructor(private readonly cap: number) {}
+  add(data: Buffer): void {
+    if (this.size >= this.cap) {
+      this.truncated = true;
+      return;
+    }
+    const room = this.cap - this.size;
+    const piece = data.length > room ? data.subarray(0, room) : data;
+    if (piece.length < data.length) this.truncated = true;
+    this.chunks.push(piece);
+    this.size += piece.length;
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}

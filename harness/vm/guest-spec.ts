@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/**
+ * The guest as a test needs it: memory, CPUs, devices, kernel command line. Suites embed this
+ * schema, so every field is validated once, at the edge, with a message a person can act on.
+ */
+const qemuId = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'a QEMU id: a letter, then letters, digits, _ . -');
+/** Values end up inside QEMU's comma-separated option syntax, where a comma would start a new option. */
+const qemuOptionValue = z.union([z.string().regex(/^[^,\s]*$/, 'no commas or spaces'), z.number(), z.boolean()]);
+
+export const qemuDeviceSchema = z.object({
+  driver: z.string().regex(/^[a-z0-9-]+$/, 'a QEMU device driver name such as pc-dimm'),
+  id: qemuId.optional(),
+  props: z.record(z.string().regex(/^[a-z0-9_.-]+$/i), qemuOptionValue).default({}),
+});
+
+export const qemuObjectSchema = z.object({
+  qomType: z.string().regex(/^[a-z0-9-]+$/, 'a QOM type such as memory-backend-ram'),
+  id: qemuId,
+  props: z.record(z.string().regex(/^[a-z0-9_.-]+$/i), qemuOptionValue).default({}),
+});
+
+export const guestSpecSchema = z
+  .object({
+    memoryMiB: z.number().int().min(256).max(65_536).default(2048),
+    cpus: z.number().int().min(1).max(64).default(2),
+    /** A GenuineIntel vendor is what lets the guest recover from QEMU-injected machine checks:
+     *  with QEMU's default AMD vendor it panics on any uncorrected error. */
+    cpuModel: z.string().regex(/^[A-Za-z0-9_.=,+-]+$/).default('qemu64,vendor=GenuineIntel'),
+    machine: z
+      .object({
+        type: z.string().regex(/^[a-z0-9.-]+$/).default('pc'),
+        options: z.record(z.string().regex(/^[a-z0-9_-]+$/i), qemuOptionValue).default({}),
+      })
+      .default({ type: 'pc', options: {} }),
+    hotplug: z
+      .object({
+        slots: z.number().int().min(1).max(255),
+        maxMemoryMiB: z.number().int().min(256),
+      })
+      .optional(),
+    objects: z.array(qemuObjectSchema).default([]),
+    devices: z.array(qemuDeviceSchema).default([]),
+    /** Words appended to the kernel command line. */
+    cmdline: z.array(z.string().regex(/^\S+$/, 'one command-line word, no spaces')).default([]),
+    /** Modules the guest's init loads before it reports ready. */
+    modules: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a module name')).default([]),
+    ssh: z.boolean().default(true),
+    /** virtio-rng feeds the guest's entropy pool, which early SSH key exchange waits on. */
+    rng: z.boolean().default(true),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.hotplug && spec.hotplug.maxMemoryMiB < spec.memoryMiB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hotplug', 'maxMemoryMiB'],
+        message: `maxMemoryMiB (${spec.hotplug.maxMemoryMiB}) is below memoryMiB (${spec.memoryMiB}); QEMU needs maxmem >= memory`,
+      });
+    }
+  });
+
+export type GuestSpec = z.infer<typeof guestSpecSchema>;
+export type GuestSpecInput = z.input<typeof guestSpecSchema>;
+export type QemuDevice = z.infer<typeof qemuDeviceSchema>;
+export type QemuObject = z.infer<typeof qemuObjectSchema>;
+
+export function defaultGuestSpec(overrides: GuestSpecInput = {}): GuestSpec {
+  return guestSpecSchema.parse(overrides);
+}

@@ -1,0 +1,182 @@
+import path from 'node:path';
+import { HarnessError } from '../util/errors.ts';
+import type { PreparedKernel } from '../kernel/prepared-kernel.ts';
+import type { GuestImage } from '../image/guest-image.ts';
+import { INIT_MARKERS, renderInitCmdline } from '../image/init-protocol.ts';
+import type { RunKeys } from '../ssh/run-keys.ts';
+import { GuestSsh, type ExecOptions, type ExecResult } from '../ssh/guest-ssh.ts';
+import { explainBootFailure } from './boot-failure.ts';
+import { findFreeLoopbackPort } from './free-port.ts';
+import type { GuestSpec } from './guest-spec.ts';
+import type { Accelerator } from './qemu-args.ts';
+import { HostPortBusyError, QemuMachine, type QemuExit } from './qemu-machine.ts';
+
+export interface GuestBootOptions {
+  name: string;
+  spec: GuestSpec;
+  kernel: PreparedKernel;
+  image: GuestImage;
+  keys: RunKeys;
+  accel: Accelerator;
+  /** Holds console.log, qmp.sock and the QEMU command line of this guest. */
+  machineDir: string;
+  /** Fixed host port for SSH; by default a free one is chosen (and re-chosen on collision). */
+  sshPort?: number;
+  /** From QEMU start to the init's first line (kernel boot). */
+  bootTimeoutMs?: number;
+  /** From the init's first line to SSH answering. */
+  readyTimeoutMs?: number;
+}
+
+export interface GuestTimings {
+  /** QEMU start → the init's first console line. */
+  bootMs: number;
+  /** QEMU start → the init's ready line. */
+  initReadyMs: number;
+  /** QEMU start → first SSH command answered (null without SSH). */
+  readyMs: number | null;
+}
+
+const PORT_ATTEMPTS = 5;
+
+/** Kernel command line every guest gets, before the init's parameters and the spec's own. */
+export function baseKernelCmdline(): string[] {
+  // panic=-1 with QEMU's -no-reboot turns a panic into an immediate QEMU exit, so a dead
+  // guest is noticed at once instead of at a timeout.
+  return ['console=ttyS0', 'panic=-1', 'printk.time=1'];
+}
+
+/**
+ * A booted guest: QEMU, its console and QMP, and (unless disabled) an SSH connection that
+ * answered a first command.
+ */
+export class Guest {
+  private constructor(
+    readonly name: string,
+    readonly machine: QemuMachine,
+    readonly kernel: PreparedKernel,
+    readonly spec: GuestSpec,
+    readonly accel: Accelerator,
+    readonly sshPort: number | null,
+    readonly timings: GuestTimings,
+    private sshConnection: GuestSsh | null,
+    readonly unameRelease: string | null,
+  ) {}
+
+  static async boot(options: GuestBootOptions): Promise<Guest> {
+    const kernelCmdline = [
+      ...baseKernelCmdline(),
+      ...renderInitCmdline({ modules: options.spec.modules, ssh: options.spec.ssh, network: options.spec.ssh }),
+      ...options.spec.cmdline,
+    ];
+    let machine: QemuMachine | undefined;
+    let sshPort: number | null = null;
+    for (let attempt = 1; attempt <= PORT_ATTEMPTS && !machine; attempt++) {
+      sshPort = options.spec.ssh ? (options.sshPort ?? (await findFreeLoopbackPort())) : null;
+      try {
+        machine = await QemuMachine.start({
+          spec: options.spec,
+          machineDir: options.machineDir,
+          runtime: {
+            name: options.name,
+            accel: options.accel,
+            kernelImage: options.kernel.bootImage,
+            initrd: options.image.initrdPath,
+            kernelCmdline,
+            sshPort,
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof HostPortBusyError)) throw error;
+        if (options.sshPort !== undefined) {
+          throw new HarnessError('usage', `SSH port 127.0.0.1:${options.sshPort} is already in use by another process`, {
+            hint: 'choose another --ssh-port, or leave it out to let memharness pick a free one',
+          });
+        }
+      }
+    }
+    if (!machine) throw new HarnessError('qemu', `could not find a free loopback port for SSH after ${PORT_ATTEMPTS} attempts`);
+
+    try {
+      return await Guest.waitUntilReady(options, machine, sshPort);
+    } catch (error) {
+      const explained = await explainBootFailure(machine, 'booting', error);
+      machine.kill();
+      await machine.exited;
+      throw explained;
+    }
+  }
+
+  private static async waitUntilReady(options: GuestBootOptions, machine: QemuMachine, sshPort: number | null): Promise<Guest> {
+    const started = machine.startedAt;
+    const initStart = await machine.console.waitForLine(markerPattern(INIT_MARKERS.start), {
+      timeoutMs: options.bootTimeoutMs ?? 180_000,
+      includeTail: true,
+    });
+    const ready = await machine.console.waitForLine(markerPattern(INIT_MARKERS.ready), {
+      timeoutMs: options.readyTimeoutMs ?? 120_000,
+      includeTail: true,
+    });
+    const failedModules = machine.console
+      .lines()
+      .filter((line) => line.text.includes(INIT_MARKERS.modprobeFailed))
+      .map((line) => line.text.slice(line.text.indexOf(INIT_MARKERS.modprobeFailed) + INIT_MARKERS.modprobeFailed.length).trim());
+    if (failedModules.length > 0) {
+      throw new HarnessError('boot', `the guest could not load module(s): ${failedModules.join('; ')}`, {
+        consoleTail: machine.console.tailText(40),
+        consoleLog: machine.console.logPath,
+      });
+    }
+    let ssh: GuestSsh | null = null;
+    let readyMs: number | null = null;
+    let release: string | null = null;
+    if (sshPort !== null) {
+      ssh = await GuestSsh.connect({
+        port: sshPort,
+        privateKey: options.keys.clientPrivateKey,
+        hostKeyBlob: options.keys.hostKeyBlob,
+        deadline: Date.now() + (options.readyTimeoutMs ?? 120_000),
+        isGuestAlive: () => machine.isRunning,
+      });
+      const uname = await ssh.exec('uname -r', { timeoutMs: 60_000 });
+      readyMs = Date.now() - started;
+      if (uname.exitCode !== 0) throw new Error(`uname -r failed in the guest: ${uname.stderr}`);
+      release = uname.stdout.trim();
+    }
+    const timings: GuestTimings = { bootMs: initStart.atMs, initReadyMs: ready.atMs, readyMs };
+    return new Guest(options.name, machine, options.kernel, options.spec, options.accel, sshPort, timings, ssh, release);
+  }
+
+  get ssh(): GuestSsh {
+    if (!this.sshConnection) throw new HarnessError('usage', `guest ${this.name} was booted without SSH`);
+    return this.sshConnection;
+  }
+
+  get consoleLogPath(): string {
+    return this.machine.console.logPath;
+  }
+
+  get machineDir(): string {
+    return path.dirname(this.machine.console.logPath);
+  }
+
+  /** Runs a command; a lost connection or dead guest becomes a HarnessError with the console. */
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    try {
+      return await this.ssh.exec(command, options);
+    } catch (error) {
+      throw await explainBootFailure(this.machine, `running \`${command}\``, error);
+    }
+  }
+
+  /** Stops the guest for good: QMP quit, SIGKILL to the process group after the grace time. */
+  async shutdown(graceMs = 5_000): Promise<QemuExit> {
+    this.sshConnection?.close();
+    this.sshConnection = null;
+    return this.machine.quit(graceMs);
+  }
+}
+
+function markerPattern(marker: string): RegExp {
+  return new RegExp(marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
