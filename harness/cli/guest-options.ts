@@ -14,6 +14,7 @@ export interface GuestCliOptions {
   cpus: number;
   accel: AcceleratorRequest;
   sshPort?: number;
+  bootTimeout: number;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -39,7 +40,8 @@ export function addGuestOptions(command: Command): Command {
     .option('--memory <MiB>', 'guest memory in MiB', integer('--memory', 256, 65_536), 2048)
     .option('--cpus <n>', 'guest CPUs', integer('--cpus', 1, 64), 2)
     .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM with a probe boot and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
-    .option('--ssh-port <port>', 'fixed loopback port for SSH (default: a free one)', integer('--ssh-port', 1024, 65_535));
+    .option('--ssh-port <port>', 'fixed loopback port for SSH (default: a free one)', integer('--ssh-port', 1024, 65_535))
+    .option('--boot-timeout <seconds>', 'deadline for each boot stage (kernel to init, init to SSH)', integer('--boot-timeout', 1, 3600), 180);
 }
 
 /** Turns the flags into a validated guest spec; a bad value names the flag. */

@@ -23,7 +23,9 @@ export async function probeKvmBoot(options: { kernel: PreparedKernel; image: Gue
       runtime: {
         name: 'memharness-kvm-probe',
         accel: 'kvm',
-        kernelImage: options.kernel.bootImage,
+        // The bzImage when there is one: on a broken nested KVM its decompressor fails at
+        // once, where the PVH vmlinux takes ~25 s to hit the same emulation failure.
+        kernelImage: options.kernel.bzImage ?? options.kernel.bootImage,
         initrd: options.image.initrdPath,
         kernelCmdline: [...baseKernelCmdline(), ...renderInitCmdline({ modules: [], ssh: false, network: false })],
         sshPort: null,
@@ -40,6 +42,10 @@ export async function probeKvmBoot(options: { kernel: PreparedKernel; image: Gue
       .then((line): KvmProbeResult => ({ usable: true, detail: `probe guest reached init in ${line.atMs} ms` }));
     const brokeDown = (async (): Promise<KvmProbeResult> => {
       while (!stop.signal.aborted && machine.isRunning) {
+        // A failed KVM_RUN pauses the vCPU but QMP still says "running" for a long while;
+        // QEMU's stderr says it at once.
+        const kvmFailure = /KVM internal error.*|emulation failure|KVM: entry failed.*/.exec(machine.stderrSoFar);
+        if (kvmFailure) return { usable: false, detail: `QEMU reported "${kvmFailure[0].trim()}"` };
         const status = await machine.qmp.execute<{ status: string }>('query-status').catch(() => ({ status: 'gone' }));
         if (status.status === 'internal-error' || status.status === 'guest-panicked' || status.status === 'gone') {
           return { usable: false, detail: `the probe guest stopped in state ${status.status}` };

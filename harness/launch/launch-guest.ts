@@ -6,7 +6,7 @@ import { qemuVersion } from '../host/qemu-version.ts';
 import { buildGuestImage } from '../image/build-guest-image.ts';
 import type { GuestImage } from '../image/guest-image.ts';
 import type { PreparedKernel } from '../kernel/prepared-kernel.ts';
-import { resolveKernel } from '../kernel/resolve-kernel.ts';
+import { resolveKernel } from '../kernel/index.ts';
 import { createRunKeys, type RunKeys } from '../ssh/run-keys.ts';
 import { cacheDir as defaultCacheDir } from '../util/paths.ts';
 import type { Progress } from '../util/progress.ts';
@@ -23,6 +23,8 @@ export interface LaunchOptions {
   progress: Progress;
   sshPort?: number;
   cacheDir?: string;
+  /** Deadline of each boot stage: kernel → init, init → SSH answering. */
+  bootTimeoutMs?: number;
 }
 
 export interface PreparedLaunch {
@@ -62,7 +64,7 @@ export async function prepareLaunch(options: LaunchOptions): Promise<PreparedLau
 
 export async function bootPreparedGuest(
   prepared: PreparedLaunch,
-  options: Pick<LaunchOptions, 'spec' | 'runDir' | 'progress' | 'sshPort'> & { name?: string },
+  options: Pick<LaunchOptions, 'spec' | 'runDir' | 'progress' | 'sshPort' | 'bootTimeoutMs'> & { name?: string },
 ): Promise<Guest> {
   const name = options.name ?? 'guest';
   return options.progress.step(`booting ${prepared.kernel.release} (${prepared.accel.accel})`, () =>
@@ -75,6 +77,8 @@ export async function bootPreparedGuest(
       accel: prepared.accel.accel,
       machineDir: path.join(options.runDir, name),
       sshPort: options.sshPort,
+      bootTimeoutMs: options.bootTimeoutMs,
+      readyTimeoutMs: options.bootTimeoutMs,
     }),
   );
 }

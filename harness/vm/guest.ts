@@ -2,7 +2,7 @@ import path from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import type { PreparedKernel } from '../kernel/prepared-kernel.ts';
 import type { GuestImage } from '../image/guest-image.ts';
-import { INIT_MARKERS, renderInitCmdline } from '../image/init-protocol.ts';
+import { INIT_MARKERS, parseInitMarker, renderInitCmdline } from '../image/init-protocol.ts';
 import type { RunKeys } from '../ssh/run-keys.ts';
 import { GuestSsh, type ExecOptions, type ExecResult } from '../ssh/guest-ssh.ts';
 import { explainBootFailure } from './boot-failure.ts';
@@ -113,16 +113,22 @@ export class Guest {
       timeoutMs: options.bootTimeoutMs ?? 180_000,
       includeTail: true,
     });
-    const ready = await machine.console.waitForLine(markerPattern(INIT_MARKERS.ready), {
+    const ready = await machine.console.waitForLine(/memharness-init: ready ssh=[01]/, {
       timeoutMs: options.readyTimeoutMs ?? 120_000,
       includeTail: true,
     });
-    const failedModules = machine.console
+    const problems = machine.console
       .lines()
-      .filter((line) => line.text.includes(INIT_MARKERS.modprobeFailed))
-      .map((line) => line.text.slice(line.text.indexOf(INIT_MARKERS.modprobeFailed) + INIT_MARKERS.modprobeFailed.length).trim());
-    if (failedModules.length > 0) {
-      throw new HarnessError('boot', `the guest could not load module(s): ${failedModules.join('; ')}`, {
+      .map((line) => parseInitMarker(line.text))
+      .flatMap((event) => {
+        if (event?.kind === 'modprobe-failed') return [`module ${event.module} failed to load: ${event.message}`];
+        if (event?.kind === 'error') return [`${event.area}: ${event.message}`];
+        return [];
+      });
+    const readyEvent = parseInitMarker(ready.text);
+    const sshMissing = sshPort !== null && readyEvent?.kind === 'ready' && !readyEvent.ssh;
+    if (problems.length > 0 || sshMissing) {
+      throw new HarnessError('boot', `the guest's init reported: ${problems.join('; ') || 'ready without SSH although SSH was requested'}`, {
         consoleTail: machine.console.tailText(40),
         consoleLog: machine.console.logPath,
       });

@@ -50,6 +50,7 @@ export class QemuMachine {
   readonly pid: number;
   private qmpClient: QmpClient | null = null;
   private running = true;
+  private stderrText = '';
   private readonly child: ResultPromise;
 
   private constructor(child: ResultPromise, console: SerialConsole, startedAt: number, args: string[], exited: Promise<QemuExit>) {
@@ -97,9 +98,12 @@ export class QemuMachine {
     registerChildGroup(child.pid, `qemu ${options.runtime.name}`);
 
     let stderr = '';
+    let machine: QemuMachine | undefined;
     child.stdout!.on('data', (chunk: Buffer) => console.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => {
-      if (stderr.length < MAX_STDERR_BYTES) stderr += chunk.toString('utf8');
+      if (stderr.length >= MAX_STDERR_BYTES) return;
+      stderr += chunk.toString('utf8');
+      if (machine) machine.stderrText = stderr;
     });
     // Writing to a dead QEMU's stdin must not crash the harness.
     child.stdin!.on('error', () => {});
@@ -110,7 +114,8 @@ export class QemuMachine {
       return { code: result.exitCode ?? null, signal: result.signal ?? null, stderr: stderr.slice(0, MAX_STDERR_BYTES) };
     });
 
-    const machine = new QemuMachine(child, console, startedAt, args, exited);
+    machine = new QemuMachine(child, console, startedAt, args, exited);
+    machine.stderrText = stderr;
     try {
       machine.qmpClient = await QmpClient.connect(qmpSocket, {
         timeoutMs: options.qmpTimeoutMs ?? 15_000,
@@ -136,6 +141,11 @@ export class QemuMachine {
   get qmp(): QmpClient {
     if (!this.qmpClient) throw new Error('QMP is not connected');
     return this.qmpClient;
+  }
+
+  /** What QEMU has written to stderr so far (capped): warnings and, e.g., KVM failures. */
+  get stderrSoFar(): string {
+    return this.stderrText;
   }
 
   get isRunning(): boolean {

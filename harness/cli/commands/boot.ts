@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { bootPreparedGuest, prepareLaunch } from '../../launch/launch-guest.ts';
-import { createProgress } from '../../util/progress.ts';
-import { addGuestOptions, guestSpecFromOptions, type GuestCliOptions } from '../guest-options.ts';
-import { withRunDir } from '../run-dir.ts';
+import { withFreshGuest } from '../fresh-guest.ts';
+import { addGuestOptions, type GuestCliOptions } from '../guest-options.ts';
 
 export interface BootReport {
   kernel: string | null;
@@ -13,6 +11,8 @@ export interface BootReport {
   bootMs: number;
   initReadyMs: number;
   readyMs: number | null;
+  /** Peak RSS of the harness process itself (QEMU not included). */
+  maxRssMiB: number;
 }
 
 export function registerBootCommand(program: Command): void {
@@ -20,24 +20,15 @@ export function registerBootCommand(program: Command): void {
     .description('boot a guest, run `uname -r` over SSH, print the timings, shut down')
     .option('--json', 'print one JSON object on stdout')
     .action(async (options: GuestCliOptions & { json?: boolean }) => {
-      const spec = guestSpecFromOptions(options);
-      const progress = createProgress();
-      const report = await withRunDir('boot', async (runDir) => {
-        const prepared = await prepareLaunch({ kernelRef: options.kernel, modulesDir: options.modules, spec, accel: options.accel, runDir, progress, sshPort: options.sshPort });
-        const guest = await bootPreparedGuest(prepared, { spec, runDir, progress, sshPort: options.sshPort });
-        try {
-          return {
-            kernel: guest.unameRelease,
-            kernelId: prepared.kernel.id,
-            accel: prepared.accel.accel,
-            accelReason: prepared.accel.reason,
-            qemu: prepared.qemuVersion,
-            ...guest.timings,
-          } satisfies BootReport;
-        } finally {
-          await guest.shutdown();
-        }
-      });
+      const report = await withFreshGuest('boot', options, async (guest, prepared): Promise<BootReport> => ({
+        kernel: guest.unameRelease,
+        kernelId: prepared.kernel.id,
+        accel: prepared.accel.accel,
+        accelReason: prepared.accel.reason,
+        qemu: prepared.qemuVersion,
+        ...guest.timings,
+        maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      }));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);
         return;
@@ -51,6 +42,7 @@ export function registerBootCommand(program: Command): void {
           `boot    ${seconds(report.bootMs)}  QEMU start → init`,
           `init    ${seconds(report.initReadyMs)}  QEMU start → init ready (network, SSH, modules)`,
           `ready   ${seconds(report.readyMs)}  QEMU start → first SSH command answered`,
+          `rss     ${report.maxRssMiB} MiB  peak of the harness process`,
           '',
         ].join('\n'),
       );

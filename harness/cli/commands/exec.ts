@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { bootPreparedGuest, prepareLaunch } from '../../launch/launch-guest.ts';
 import { HarnessError } from '../../util/errors.ts';
-import { createProgress } from '../../util/progress.ts';
-import { addGuestOptions, guestSpecFromOptions, type GuestCliOptions } from '../guest-options.ts';
-import { withRunDir } from '../run-dir.ts';
+import { withFreshGuest } from '../fresh-guest.ts';
+import { addGuestOptions, type GuestCliOptions } from '../guest-options.ts';
 
 export function registerExecCommand(program: Command): void {
   addGuestOptions(program.command('exec'))
@@ -12,22 +10,13 @@ export function registerExecCommand(program: Command): void {
     .option('--timeout <seconds>', 'deadline for the command', (v) => Number(v), 600)
     .action(async (words: string[], options: GuestCliOptions & { timeout: number }) => {
       if (!Number.isFinite(options.timeout) || options.timeout <= 0) throw new HarnessError('usage', '--timeout must be a positive number of seconds');
-      const spec = guestSpecFromOptions(options);
-      const progress = createProgress();
-      const exitCode = await withRunDir('exec', async (runDir) => {
-        const prepared = await prepareLaunch({ kernelRef: options.kernel, modulesDir: options.modules, spec, accel: options.accel, runDir, progress, sshPort: options.sshPort });
-        const guest = await bootPreparedGuest(prepared, { spec, runDir, progress, sshPort: options.sshPort });
-        try {
-          const result = await guest.exec(words.map(shellWord).join(' '), { timeoutMs: options.timeout * 1000 });
-          process.stdout.write(result.stdout);
-          process.stderr.write(result.stderr);
-          if (result.exitCode === null) throw new HarnessError('ssh', `the guest command ended without an exit status${result.signal ? ` (signal ${result.signal})` : ''}`);
-          return result.exitCode;
-        } finally {
-          await guest.shutdown();
-        }
+      process.exitCode = await withFreshGuest('exec', options, async (guest) => {
+        const result = await guest.exec(words.map(shellWord).join(' '), { timeoutMs: options.timeout * 1000 });
+        process.stdout.write(result.stdout);
+        process.stderr.write(result.stderr);
+        if (result.exitCode === null) throw new HarnessError('ssh', `the guest command ended without an exit status${result.signal ? ` (signal ${result.signal})` : ''}`);
+        return result.exitCode;
       });
-      process.exitCode = exitCode;
     });
 }
 
