@@ -106,6 +106,30 @@ export class GuestSsh {
     });
   }
 
+  /**
+   * Starts a long-running command and hands its stdout to `onData` as it arrives (e.g.
+   * `cat /dev/kmsg`, which never ends). Returns a handle to stop it and a promise that
+   * settles when the channel closes.
+   */
+  stream(command: string, onData: (chunk: Buffer) => void): Promise<GuestStream> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
+        const closed = new Promise<void>((done) => channel.on('close', () => done()));
+        channel.on('data', onData);
+        channel.stderr.on('data', () => {});
+        channel.end();
+        resolve({
+          closed,
+          stop: () => {
+            channel.signal('KILL');
+            channel.close();
+          },
+        });
+      });
+    });
+  }
+
   /** Writes a file in the guest (dropbear has no SFTP server here, so through `cat`). */
   async upload(content: Buffer | string, remotePath: string, mode = 0o644): Promise<void> {
     const quoted = `'${remotePath.replace(/'/g, `'\\''`)}'`;
@@ -126,6 +150,11 @@ export class GuestSsh {
   close(): void {
     this.client.end();
   }
+}
+
+export interface GuestStream {
+  stop(): void;
+  closed: Promise<void>;
 }
 
 export class HostKeyMismatchError extends Error {}
