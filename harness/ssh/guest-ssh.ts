@@ -130,6 +130,39 @@ export class GuestSsh {
     });
   }
 
+  /**
+   * A long-running command with a writable stdin: a request/response conversation with a
+   * guest process (the helper's `serve` mode). `closed` reports how the process ended, which
+   * is how the harness learns that the kernel killed it.
+   */
+  converse(command: string, onData: (chunk: Buffer) => void): Promise<GuestConversation> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        let stderr = '';
+        channel.on('exit', (code: number | null, signalName?: string) => {
+          exitCode = code;
+          signal = signalName ?? null;
+        });
+        const closed = new Promise<ConversationEnd>((done) => channel.on('close', () => done({ exitCode, signal, stderr })));
+        channel.on('data', onData);
+        channel.stderr.on('data', (data: Buffer) => {
+          if (stderr.length < 64 * 1024) stderr += data.toString('utf8');
+        });
+        resolve({
+          write: (text) => channel.write(text),
+          stop: () => {
+            channel.signal('KILL');
+            channel.close();
+          },
+          closed,
+        });
+      });
+    });
+  }
+
   /** Writes a file in the guest (dropbear has no SFTP server here, so through `cat`). */
   async upload(content: Buffer | string, remotePath: string, mode = 0o644): Promise<void> {
     const quoted = `'${remotePath.replace(/'/g, `'\\''`)}'`;
@@ -150,6 +183,19 @@ export class GuestSsh {
   close(): void {
     this.client.end();
   }
+}
+
+export interface ConversationEnd {
+  exitCode: number | null;
+  /** e.g. "BUS" or "KILL" when the kernel killed the process. */
+  signal: string | null;
+  stderr: string;
+}
+
+export interface GuestConversation {
+  write(text: string): void;
+  stop(): void;
+  closed: Promise<ConversationEnd>;
 }
 
 export interface GuestStream {

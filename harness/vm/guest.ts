@@ -153,6 +153,25 @@ export class Guest {
     return new Guest(options.name, machine, options.kernel, options.spec, options.accel, sshPort, timings, ssh, release);
   }
 
+  private notReusableReason: string | null = null;
+
+  /**
+   * Marks a guest whose kernel state can no longer serve another test: a real MCE taints it
+   * and disables unpoison for the rest of the boot. A runner must give the next case a fresh
+   * guest (or snapshot) rather than reuse this one.
+   */
+  markNotReusable(reason: string): void {
+    this.notReusableReason ??= reason;
+  }
+
+  get reusable(): boolean {
+    return this.notReusableReason === null;
+  }
+
+  get notReusableBecause(): string | null {
+    return this.notReusableReason;
+  }
+
   get ssh(): GuestSsh {
     if (!this.sshConnection) throw new HarnessError('usage', `guest ${this.name} was booted without SSH`);
     return this.sshConnection;

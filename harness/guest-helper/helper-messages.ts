@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Schemas of what the guest helper prints (vm-images/helper/PROTOCOL.md), checked at the edge. */
+const hex = z.string().regex(/^0x[0-9a-f]+$/, 'lowercase hex');
+
+export const sigbusSchema = z.object({
+  code: z.number().int(),
+  codeName: z.string(),
+  addr: hex,
+  lsb: z.number().int(),
+});
+export type SigbusInfo = z.infer<typeof sigbusSchema>;
+
+export const targetPageSchema = z.object({
+  index: z.number().int().nonnegative(),
+  vaddr: hex,
+  pfn: hex.nullable(),
+  flags: hex.nullable(),
+  names: z.array(z.string()),
+});
+export type TargetPage = z.infer<typeof targetPageSchema>;
+
+export const TARGET_KINDS = ['anon', 'anon-shared', 'shmem', 'file-clean', 'file-dirty', 'hugetlb', 'thp', 'mlocked'] as const;
+export type HelperTargetKind = (typeof TARGET_KINDS)[number];
+
+export const targetSchema = z.object({
+  name: z.string(),
+  kind: z.enum(TARGET_KINDS),
+  vaddr: hex,
+  length: z.number().int().positive(),
+  pageSize: z.number().int().positive(),
+  pages: z.array(targetPageSchema),
+});
+export type HelperTarget = z.infer<typeof targetSchema>;
+
+export const replySchema = z
+  .object({
+    id: z.number().int(),
+    ok: z.boolean(),
+    error: z.string().optional(),
+    errno: z.number().int().optional(),
+    errnoName: z.string().optional(),
+    sigbus: sigbusSchema.nullable().optional(),
+  })
+  .loose();
+export type HelperReply = z.infer<typeof replySchema>;
+
+export const asyncEventSchema = z
+  .object({
+    event: z.string(),
+    async: z.boolean().optional(),
+  })
+  .loose();
+export type HelperEvent = z.infer<typeof asyncEventSchema>;
+
+export const accessReplySchema = replySchema.extend({ outcome: z.enum(['ok', 'sigbus']) });
+export const verifyReplySchema = replySchema.extend({ intact: z.boolean(), firstMismatch: z.number().int().nullable() });
+export const syscallReplySchema = replySchema.extend({ ret: z.number().int() });
+export const targetReplySchema = replySchema.extend({ target: targetSchema });
+export const pfnsReplySchema = replySchema.extend({ pfns: z.array(hex) });

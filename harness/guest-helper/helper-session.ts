@@ -1,0 +1,220 @@
+import { EventEmitter } from 'node:events';
+import type { z } from 'zod';
+import type { ConversationEnd, GuestConversation, GuestSsh } from '../ssh/guest-ssh.ts';
+import {
+  accessReplySchema,
+  asyncEventSchema,
+  pfnsReplySchema,
+  replySchema,
+  syscallReplySchema,
+  targetReplySchema,
+  verifyReplySchema,
+  type HelperEvent,
+  type HelperReply,
+  type HelperTarget,
+  type HelperTargetKind,
+} from './helper-messages.ts';
+
+export class HelperError extends Error {
+  constructor(
+    message: string,
+    readonly reply?: HelperReply,
+  ) {
+    super(message);
+  }
+}
+
+/** The helper process ended (often: the kernel killed it with SIGBUS, which is a result). */
+export class HelperGoneError extends Error {
+  constructor(readonly end: ConversationEnd) {
+    super(`the guest helper ended (${end.signal ? `killed by SIG${end.signal}` : `exit ${end.exitCode}`})${end.stderr ? `: ${end.stderr.trim().slice(0, 300)}` : ''}`);
+  }
+}
+
+interface Pending {
+  resolve: (reply: HelperReply) => void;
+  reject: (error: unknown) => void;
+}
+
+const MAX_LINE = 1024 * 1024;
+
+/**
+ * A `memharness-helper serve` process in the guest holding target pages between steps. One
+ * request at a time is the common case, but replies are paired by id, so asynchronous
+ * SIGBUS events (early kill) that arrive in between are never mistaken for a reply.
+ */
+export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
+  private buffer = '';
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly eventLog: HelperEvent[] = [];
+  private endInfo: ConversationEnd | null = null;
+  private conversation!: GuestConversation;
+  pid = 0;
+
+  static async start(ssh: GuestSsh, options: { timeoutMs?: number } = {}): Promise<HelperSession> {
+    const session = new HelperSession();
+    const ready = new Promise<HelperEvent>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HelperError('the guest helper did not start within the deadline')), options.timeoutMs ?? 30_000);
+      session.once('event', (event) => {
+        clearTimeout(timer);
+        if (event.event === 'ready') resolve(event);
+        else reject(new HelperError(`the guest helper said ${JSON.stringify(event)} instead of ready`));
+      });
+    });
+    session.conversation = await ssh.converse('exec memharness-helper serve', (chunk) => session.onData(chunk));
+    void session.conversation.closed.then((end) => session.onEnd(end));
+    const hello = await ready;
+    session.pid = typeof hello.pid === 'number' ? hello.pid : 0;
+    return session;
+  }
+
+  /** Asynchronous events so far (e.g. SIGBUS BUS_MCEERR_AO from an early kill). */
+  events(): readonly HelperEvent[] {
+    return this.eventLog;
+  }
+
+  get ended(): ConversationEnd | null {
+    return this.endInfo;
+  }
+
+  get closed(): Promise<ConversationEnd> {
+    return this.conversation.closed;
+  }
+
+  async request<S extends z.ZodType<HelperReply>>(schema: S, words: (string | number)[], timeoutMs = 60_000): Promise<z.infer<S>> {
+    if (this.endInfo) throw new HelperGoneError(this.endInfo);
+    for (const word of words) {
+      if (!/^[A-Za-z0-9_./:=+-]+$/.test(String(word))) throw new HelperError(`refusing to send ${JSON.stringify(word)} to the helper: not a plain word`);
+    }
+    const id = this.nextId++;
+    const reply = await new Promise<HelperReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new HelperError(`the guest helper did not answer "${words.join(' ')}" within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.conversation.write(`${id} ${words.join(' ')}\n`);
+    });
+    const parsed = schema.safeParse(reply);
+    if (!parsed.success) throw new HelperError(`unexpected reply to "${words.join(' ')}": ${JSON.stringify(reply)}`, reply);
+    return parsed.data;
+  }
+
+  /** Like request, but a reply with ok:false becomes an error naming the errno. */
+  async requestOk<S extends z.ZodType<HelperReply>>(schema: S, words: (string | number)[], timeoutMs?: number): Promise<z.infer<S>> {
+    const reply = await this.request(schema, words, timeoutMs);
+    if (!reply.ok) throw new HelperError(`helper ${words.join(' ')}: ${reply.error ?? 'failed'}${reply.errnoName ? ` (${reply.errnoName})` : ''}`, reply);
+    return reply;
+  }
+
+  async alloc(name: string, kind: HelperTargetKind, count: number, path?: string): Promise<HelperTarget> {
+    const words = ['alloc', name, kind, count, ...(path ? [path] : [])];
+    return (await this.requestOk(targetReplySchema, words, 120_000)).target;
+  }
+
+  async pages(name: string): Promise<HelperTarget> {
+    return (await this.requestOk(targetReplySchema, ['pages', name])).target;
+  }
+
+  fill(name: string, seed: number) {
+    return this.requestOk(replySchema, ['fill', name, seed]);
+  }
+
+  verify(name: string, seed: number) {
+    return this.request(verifyReplySchema, ['verify', name, seed]);
+  }
+
+  access(name: string, index: number, mode: 'read' | 'write' = 'read') {
+    return this.request(accessReplySchema, ['access', name, index, mode]);
+  }
+
+  madvise(name: string, index: number, advice: 'hwpoison' | 'soft-offline') {
+    return this.request(syscallReplySchema, ['madvise', name, index, advice]);
+  }
+
+  fsync(name: string) {
+    return this.request(syscallReplySchema, ['fsync', name]);
+  }
+
+  msync(name: string) {
+    return this.request(syscallReplySchema, ['msync', name]);
+  }
+
+  setMceKill(policy: 'early' | 'late' | 'default') {
+    return this.requestOk(replySchema, ['mce-kill', policy]);
+  }
+
+  async freePages(count: number, minPfn?: bigint): Promise<bigint[]> {
+    const reply = await this.requestOk(pfnsReplySchema, ['free-pages', count, ...(minPfn !== undefined ? [`0x${minPfn.toString(16)}`] : [])]);
+    return reply.pfns.map((pfn) => BigInt(pfn));
+  }
+
+  async freeHugepages(count: number): Promise<bigint[]> {
+    return (await this.requestOk(pfnsReplySchema, ['free-hugepages', count])).pfns.map((pfn) => BigInt(pfn));
+  }
+
+  release(name: string) {
+    return this.requestOk(replySchema, ['release', name]);
+  }
+
+  /** Ends the session politely; kills it if it does not go. */
+  async close(): Promise<ConversationEnd> {
+    if (!this.endInfo) {
+      await this.request(replySchema, ['quit'], 5_000).catch(() => this.conversation.stop());
+    }
+    return this.conversation.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer += chunk.toString('utf8');
+    if (this.buffer.length > MAX_LINE && !this.buffer.includes('\n')) this.buffer = '';
+    let newline = this.buffer.indexOf('\n');
+    while (newline !== -1) {
+      const line = this.buffer.slice(0, newline).trim();
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line) this.onLine(line);
+      newline = this.buffer.indexOf('\n');
+    }
+  }
+
+  private onLine(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const reply = replySchema.safeParse(message);
+    if (reply.success) {
+      const pending = this.pending.get(reply.data.id);
+      if (pending) {
+        this.pending.delete(reply.data.id);
+        pending.resolve(reply.data);
+      }
+      return;
+    }
+    const event = asyncEventSchema.safeParse(message);
+    if (event.success) {
+      this.eventLog.push(event.data);
+      this.emit('event', event.data);
+    }
+  }
+
+  private onEnd(end: ConversationEnd): void {
+    this.endInfo = end;
+    for (const [id, pending] of this.pending) {
+      pending.reject(new HelperGoneError(end));
+      this.pending.delete(id);
+    }
+  }
+}
