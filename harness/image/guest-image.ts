@@ -13,6 +13,9 @@ export interface GuestImage {
   /** The concatenated initrd to pass to QEMU's -initrd. */
   initrdPath: string;
   parts: InitramfsPart[];
+  /** Canonical names of the image's modules (BASE_MODULES + requested), split by how the
+   *  kernel provides them. `missing` holds optional base modules the kernel lacks. */
+  modules: { loadable: string[]; builtin: string[]; missing: string[] };
 }
 
 /** Per-run secrets baked into the last archive part, never into a cached one. */
