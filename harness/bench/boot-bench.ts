@@ -16,6 +16,7 @@ import { projectRoot } from '../util/paths.ts';
 import { createProgress } from '../util/progress.ts';
 import { defaultGuestSpec } from '../vm/guest-spec.ts';
 import { renderInitCmdline, INIT_MARKERS } from '../image/init-protocol.ts';
+import { baseKernelCmdline } from '../vm/guest.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +42,8 @@ async function bareBootToInit(kernelImage: string, initrd: string): Promise<numb
       '-machine', 'pc', '-accel', 'tcg,thread=multi', '-cpu', 'qemu64,vendor=GenuineIntel', '-smp', '2', '-m', '2048M',
       '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
       '-kernel', kernelImage, '-initrd', initrd,
-      '-append', ['console=ttyS0', 'panic=-1', ...renderInitCmdline({ modules: [], ssh: false, network: false })].join(' '),
+      // The harness's own kernel command line, minus what only the harness needs (SSH).
+      '-append', [...baseKernelCmdline(defaultGuestSpec()), ...renderInitCmdline({ modules: [], ssh: false, network: false })].join(' '),
     ],
     { buffer: false, reject: false, stdin: 'ignore' },
   );

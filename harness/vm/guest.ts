@@ -40,10 +40,10 @@ export interface GuestTimings {
 const PORT_ATTEMPTS = 5;
 
 /** Kernel command line every guest gets, before the init's parameters and the spec's own. */
-export function baseKernelCmdline(): string[] {
+export function baseKernelCmdline(spec?: Pick<GuestSpec, 'acpiIrqRouting'>): string[] {
   // panic=-1 with QEMU's -no-reboot turns a panic into an immediate QEMU exit, so a dead
   // guest is noticed at once instead of at a timeout.
-  return ['console=ttyS0', 'panic=-1', 'printk.time=1'];
+  return ['console=ttyS0', 'panic=-1', 'printk.time=1', ...(spec?.acpiIrqRouting === false ? ['acpi=noirq'] : [])];
 }
 
 /**
@@ -65,7 +65,7 @@ export class Guest {
 
   static async boot(options: GuestBootOptions): Promise<Guest> {
     const kernelCmdline = [
-      ...baseKernelCmdline(),
+      ...baseKernelCmdline(options.spec),
       ...renderInitCmdline({ modules: options.spec.modules, ssh: options.spec.ssh, network: options.spec.ssh }),
       ...options.spec.cmdline,
     ];
