@@ -1,0 +1,107 @@
+import type { InjectionRecord } from '../inject/injection.ts';
+import type { StateDiff } from '../state/state-diff.ts';
+
+/**
+ * The results model every reporter, `compare`, `bisect` and `backport-check` consume. It is
+ * written to results.json incrementally, so every field must make sense for a run that was
+ * interrupted halfway: cases not run are simply absent, and `complete` says so.
+ */
+export const VERDICTS = ['passed', 'failed', 'xfail', 'xpass', 'skipped', 'crashed', 'infra-error', 'flaky'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** Verdicts that mean "the kernel did something wrong" (exit code 1), as opposed to infra. */
+export const KERNEL_FAILURE_VERDICTS: readonly Verdict[] = ['failed', 'xpass', 'crashed'];
+
+export interface KernelInfo {
+  /** Kernel provider cache id, e.g. debian-6.12.117+deb12-amd64-unsigned. */
+  id: string;
+  /** uname -r in the guest. */
+  release: string;
+  debianPackage?: string;
+  debianVersion?: string;
+  upstreamVersion?: string;
+}
+
+export interface FailureInfo {
+  message: string;
+  /** The expectation that failed, as written in the suite (e.g. "event memory-failure result=Recovered"). */
+  expectation?: string;
+  expected?: unknown;
+  actual?: unknown;
+  /** file:line of the expectation in the suite. */
+  location?: string;
+}
+
+export interface CrashInfo {
+  title: string;
+  kind: string;
+  /** The oops text, escaped nowhere: renderers escape it. */
+  report: string;
+  taint?: string;
+}
+
+export interface AttemptResult {
+  attempt: number;
+  verdict: Exclude<Verdict, 'flaky'>;
+  durationMs: number;
+  failure?: FailureInfo;
+  crash?: CrashInfo;
+  /** How the case got its clean kernel: a snapshot restore or a fresh boot. */
+  isolation: 'restore' | 'boot';
+}
+
+export interface CaseArtifacts {
+  /** Paths relative to the run directory. */
+  console?: string;
+  dmesg?: string;
+  [name: string]: string | undefined;
+}
+
+export interface CaseResult {
+  /** Stable across runs: suite id + case id + parameters (compare/bisect match on it). */
+  key: string;
+  suite: string;
+  caseId: string;
+  title: string;
+  tags: string[];
+  parameters: Record<string, string>;
+  reference?: string;
+  kernel: KernelInfo;
+  /** 0-based index when --repeat-each runs a case several times. */
+  repeatIndex: number;
+  verdict: Verdict;
+  skipReason?: string;
+  durationMs: number;
+  attempts: AttemptResult[];
+  failure?: FailureInfo;
+  crash?: CrashInfo;
+  injections: InjectionRecord[];
+  /** Kernel events seen during the case, as parsed (type + fields + the log line). */
+  events: Array<{ type: string; text: string; atMs?: number; [field: string]: unknown }>;
+  stateDiff?: StateDiff;
+  artifacts: CaseArtifacts;
+}
+
+export interface SuiteFileInfo {
+  path: string;
+  sha256: string;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  runId: string;
+  harnessVersion: string;
+  startedAt: string;
+  endedAt: string | null;
+  /** False while running and after an interrupted run: the cases listed are the ones done. */
+  complete: boolean;
+  interrupted: boolean;
+  host: { hostname: string; cpus: number; memoryMiB: number; kernel: string };
+  qemu: string;
+  accelerator: { accel: 'kvm' | 'tcg'; reason: string };
+  kernels: KernelInfo[];
+  suites: SuiteFileInfo[];
+  /** Shard of the whole (kernel x case) work this run did, e.g. { index: 1, total: 3 }. */
+  shard?: { index: number; total: number };
+  cases: CaseResult[];
+}
