@@ -1,6 +1,7 @@
 import { bootPreparedGuest, prepareLaunch, type PreparedLaunch } from '../launch/launch-guest.ts';
 import { createProgress, type Progress } from '../util/progress.ts';
 import type { Guest } from '../vm/guest.ts';
+import type { GuestSpec } from '../vm/guest-spec.ts';
 import { guestSpecFromOptions, type GuestCliOptions } from './guest-options.ts';
 import { withRunDir } from './run-dir.ts';
 
@@ -12,8 +13,9 @@ export async function withFreshGuest<T>(
   command: string,
   options: GuestCliOptions,
   work: (guest: Guest, prepared: PreparedLaunch, progress: Progress) => Promise<T>,
+  adjustSpec: (spec: GuestSpec) => GuestSpec = (spec) => spec,
 ): Promise<T> {
-  const spec = guestSpecFromOptions(options);
+  const spec = adjustSpec(guestSpecFromOptions(options));
   const progress = createProgress();
   return withRunDir(command, async (runDir) => {
     const prepared = await prepareLaunch({ kernelRef: options.kernel, modulesDir: options.modules, spec, accel: options.accel, runDir, progress, sshPort: options.sshPort });

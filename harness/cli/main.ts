@@ -4,6 +4,7 @@ import { EXIT_INFRA, exitCodeFor, formatError } from '../util/errors.ts';
 import { registerBootCommand } from './commands/boot.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerExecCommand } from './commands/exec.ts';
+import { registerInjectCommand } from './commands/inject.ts';
 import { registerKernelsCommand } from './commands/kernels.ts';
 import { registerShellCommand } from './commands/shell.ts';
 import { harnessVersion } from './version.ts';
@@ -19,6 +20,7 @@ registerKernelsCommand(program);
 registerBootCommand(program);
 registerShellCommand(program);
 registerExecCommand(program);
+registerInjectCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -58,3 +58,4 @@ export const verifyReplySchema = replySchema.extend({ intact: z.boolean(), first
 export const syscallReplySchema = replySchema.extend({ ret: z.number().int() });
 export const targetReplySchema = replySchema.extend({ target: targetSchema });
 export const pfnsReplySchema = replySchema.extend({ pfns: z.array(hex) });
+export const spinReplySchema = replySchema.extend({ outcome: z.enum(['ok', 'sigbus']), loops: z.number().int().nonnegative() });

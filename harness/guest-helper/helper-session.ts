@@ -163,6 +163,23 @@ export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
     return (await this.requestOk(pfnsReplySchema, ['free-hugepages', count])).pfns.map((pfn) => BigInt(pfn));
   }
 
+  /** Resolves with the next asynchronous event of that name (e.g. "spinning"). */
+  waitForEvent(name: string, timeoutMs: number): Promise<HelperEvent> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('event', onEvent);
+        reject(new HelperError(`the guest helper sent no "${name}" event within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const onEvent = (event: HelperEvent) => {
+        if (event.event !== name) return;
+        clearTimeout(timer);
+        this.off('event', onEvent);
+        resolve(event);
+      };
+      this.on('event', onEvent);
+    });
+  }
+
   release(name: string) {
     return this.requestOk(replySchema, ['release', name]);
   }

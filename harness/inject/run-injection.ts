@@ -1,0 +1,141 @@
+import { decodeTaint } from '../kernel-log/crash/taint.ts';
+import { KMSG_MARK_PREFIX } from '../kernel-log/reader/kmsg-command.ts';
+import { parseCrashes } from '../kernel-log/crash/parse-crashes.ts';
+import { kernelEvents } from '../kernel-log/events/parse-event.ts';
+import type { KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
+import { parseConsoleLine } from '../kernel-log/records/console-record.ts';
+import type { LogRecord } from '../kernel-log/records/log-record.ts';
+import { HelperGoneError, type HelperSession } from '../guest-helper/helper-session.ts';
+import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
+import { takeSnapshot, type StateSnapshot } from '../state/state-snapshot.ts';
+import { diffSnapshots } from '../state/state-diff.ts';
+import type { Guest } from '../vm/guest.ts';
+import type { InjectionReport, ProcessOutcome } from './injection-report.ts';
+import { describeTarget, type InjectionRecord, type Injector } from './injection.ts';
+import type { PreparedTarget } from './targets.ts';
+
+export interface RunInjectionOptions {
+  guest: Guest;
+  helper: HelperSession;
+  kmsg: KmsgReader;
+  injector: Injector;
+  target: PreparedTarget;
+  /** Touch the page (or fsync a file page) after injecting, as its owner would. */
+  touch: boolean;
+  accel: string;
+}
+
+const FILE_KINDS = new Set(['pagecache-dirty', 'pagecache-clean', 'tmpfs-dirty', 'tmpfs-clean']);
+const SOFT_OFFLINE = new Set(['madvise-soft-offline', 'sysfs-soft-offline']);
+
+/**
+ * One injection, observed from every side: the state before and after, the kernel log
+ * between two marks written into it (so nothing is missed and nothing older leaks in), the
+ * owner's experience, and any crash. A guest that dies on the way still yields a report
+ * from its console.
+ */
+export async function runInjection(options: RunInjectionOptions): Promise<InjectionReport> {
+  const { guest, helper, kmsg, injector, target } = options;
+  const pfns = [target.page.pfn];
+  const run = (command: string) => guest.exec(command, { timeoutMs: 60_000 });
+  const before = await takeSnapshot(run, { pfns });
+  const consoleStart = guest.machine.console.lines().length;
+  const startMark = await kmsg.markInKernelLog('inject-start');
+  const asyncSignals: SigbusInfo[] = [];
+  const onEvent = (event: { event: string; [key: string]: unknown }) => {
+    if (event.event === 'sigbus' && event.async) asyncSignals.push(event as unknown as SigbusInfo);
+  };
+  helper.on('event', onEvent);
+
+  const outcome: ProcessOutcome = { asyncSignals };
+  let after: StateSnapshot | null = null;
+  let guestAlive = true;
+  const injectStartedAtMs = Date.now() - guest.machine.startedAt;
+  let injection: InjectionRecord;
+  try {
+    injection = await injector.inject({ guest }, target.page);
+  } catch (error) {
+    if (!(await guestDies(guest))) throw error;
+    // The injection itself killed the kernel: that is the result, reported from the console.
+    injection = {
+      method: injector.method,
+      target: describeTarget(target.page),
+      action: injector.description,
+      startedAtMs: injectStartedAtMs,
+      endedAtMs: Date.now() - guest.machine.startedAt,
+      result: { ok: false, message: 'the guest died during the injection' },
+    };
+    guestAlive = false;
+  }
+  try {
+    if (!guestAlive) throw new Error('guest gone');
+    if (target.page.owner && options.touch) await observeOwner(helper, target, injector.method, outcome);
+    await kmsg.markInKernelLog('inject-end');
+    after = await takeSnapshot(run, { pfns });
+  } catch (error) {
+    if (guestAlive && (await guestDies(guest))) guestAlive = false;
+    else if (guestAlive && !(error instanceof HelperGoneError)) throw error;
+  } finally {
+    helper.off('event', onEvent);
+  }
+  if (helper.ended) outcome.killedBy = helper.ended.signal;
+
+  const slice = kmsg.since(startMark);
+  const consoleRecords: LogRecord[] = guest.machine.console
+    .lines()
+    .slice(consoleStart)
+    .flatMap((line) => parseConsoleLine(line.text, line.atMs));
+  // After a panic the kmsg stream is gone: the console is the only record of the crash.
+  const crashRecords = guestAlive ? [...slice.records, ...consoleRecords.filter((r) => !slice.records.some((k) => k.text === r.text))] : consoleRecords;
+  const events = kernelEvents(guestAlive ? slice.records : consoleRecords)
+    .filter((located) => !located.record.text.startsWith(KMSG_MARK_PREFIX))
+    .map((located) => {
+      const { type, ...fields } = located.event;
+      return { type, text: located.record.text, seq: located.record.seq, fields };
+    });
+  const crashes = parseCrashes(crashRecords, { logPath: guest.consoleLogPath }).map((crash) => ({ title: crash.title, kind: crash.kind, text: crash.text }));
+  const taintValue = after?.tainted.available ? after.tainted.value : null;
+  return {
+    kernel: guest.unameRelease ?? guest.kernel.release,
+    accel: options.accel,
+    injection,
+    outcome,
+    events,
+    stateDiff: after ? diffSnapshots(before, after) : null,
+    crashes,
+    taint: taintValue === null ? null : { value: taintValue, letters: decodeTaint(taintValue).letters },
+    logLosses: slice.losses.reduce((sum, loss) => sum + (loss.lost ?? 0), 0),
+    guestAlive,
+    consoleLog: guest.consoleLogPath,
+  };
+}
+
+/** What the owner sees next: data and PFN after a soft offline, an access or fsync after a poison. */
+async function observeOwner(helper: HelperSession, target: PreparedTarget, method: string, outcome: ProcessOutcome): Promise<void> {
+  const owner = target.page.owner!;
+  outcome.pfnBefore = target.helperTarget?.pages[owner.index]?.pfn ?? null;
+  if (SOFT_OFFLINE.has(method)) {
+    const now = await helper.pages(owner.name);
+    outcome.pfnAfter = now.pages[owner.index]?.pfn ?? null;
+    outcome.pfnMoved = outcome.pfnBefore !== null && outcome.pfnAfter !== null ? outcome.pfnBefore !== outcome.pfnAfter : null;
+    outcome.dataIntact = target.fillSeed === null ? null : (await helper.verify(owner.name, target.fillSeed)).intact;
+    return;
+  }
+  if (method === 'debugfs-unpoison') return;
+  if (FILE_KINDS.has(target.page.kind) && target.page.kind.endsWith('dirty')) {
+    const fsync = await helper.fsync(owner.name);
+    outcome.fsync = { ret: fsync.ret, errno: fsync.errnoName ?? null };
+  }
+  const access = await helper.access(owner.name, owner.index, 'read');
+  outcome.access = { outcome: access.outcome, sigbus: access.sigbus ?? null };
+}
+
+/**
+ * After a failed guest command: is the guest dying? A panic reaches QEMU's exit (panic=-1,
+ * -no-reboot) a moment after SSH breaks, so wait briefly before calling it alive.
+ */
+async function guestDies(guest: Guest, graceMs = 10_000): Promise<boolean> {
+  if (!guest.machine.isRunning) return true;
+  const outcome = await Promise.race([guest.machine.exited.then(() => 'exited' as const), new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), graceMs).unref())]);
+  return outcome === 'exited';
+}
