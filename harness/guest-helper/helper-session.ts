@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
+import { HarnessError } from '../util/errors.ts';
 import type { ConversationEnd, GuestConversation, GuestSsh } from '../ssh/guest-ssh.ts';
 import {
   accessReplySchema,
@@ -15,19 +16,19 @@ import {
   type HelperTargetKind,
 } from './helper-messages.ts';
 
-export class HelperError extends Error {
+export class HelperError extends HarnessError {
   constructor(
     message: string,
     readonly reply?: HelperReply,
   ) {
-    super(message);
+    super('guest', message);
   }
 }
 
 /** The helper process ended (often: the kernel killed it with SIGBUS, which is a result). */
-export class HelperGoneError extends Error {
+export class HelperGoneError extends HarnessError {
   constructor(readonly end: ConversationEnd) {
-    super(`the guest helper ended (${end.signal ? `killed by SIG${end.signal}` : `exit ${end.exitCode}`})${end.stderr ? `: ${end.stderr.trim().slice(0, 300)}` : ''}`);
+    super('guest', `the guest helper ended (${end.signal ? `killed by SIG${end.signal}` : `exit ${end.exitCode}`})${end.stderr ? `: ${end.stderr.trim().slice(0, 300)}` : ''}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { HelperSession } from '../guest-helper/helper-session.ts';
 import type { HelperTarget, HelperTargetKind } from '../guest-helper/helper-messages.ts';
+import { HarnessError } from '../util/errors.ts';
 import type { Guest } from '../vm/guest.ts';
 import type { PageTarget } from './injection.ts';
 import { ensureScratchFs } from './scratch-fs.ts';
@@ -46,7 +47,7 @@ export async function prepareTarget(guest: Guest, helper: HelperSession, kind: T
   if (!spec.owned) {
     const pfns = kind === 'free' ? await helper.freePages(1) : await helper.freeHugepages(1);
     const pfn = pfns[0];
-    if (pfn === undefined) throw new Error(`no ${spec.description} found in the guest`);
+    if (pfn === undefined) throw new HarnessError('guest', `no ${spec.description} found in the guest`);
     return { page: { kind, pfn }, helperTarget: null, fillSeed: null };
   }
   let path: string | undefined;
@@ -58,7 +59,7 @@ export async function prepareTarget(guest: Guest, helper: HelperSession, kind: T
   if (kind !== 'pagecache-clean' && kind !== 'tmpfs-clean') await helper.fill(name, fillSeed);
   const target = await helper.pages(name);
   const first = target.pages[0];
-  if (!first?.pfn) throw new Error(`the helper's ${kind} page is not present (no PFN in pagemap)`);
+  if (!first?.pfn) throw new HarnessError('guest', `the helper's ${kind} page is not present (no PFN in pagemap)`);
   return {
     page: { kind, pfn: BigInt(first.pfn), owner: { helper, name, index: 0, vaddr: BigInt(first.vaddr) } },
     helperTarget: target,
@@ -69,5 +70,5 @@ export async function prepareTarget(guest: Guest, helper: HelperSession, kind: T
 async function reserveHugepages(guest: Guest, count: number): Promise<void> {
   const result = await guest.exec(`echo ${count} > /proc/sys/vm/nr_hugepages; cat /proc/sys/vm/nr_hugepages`);
   const got = Number(result.stdout.trim());
-  if (!(got >= 1)) throw new Error(`could not reserve hugetlb pages (nr_hugepages is ${result.stdout.trim() || 'unreadable'}): ${result.stderr.trim()}`);
+  if (!(got >= 1)) throw new HarnessError('guest', `could not reserve hugetlb pages (nr_hugepages is ${result.stdout.trim() || 'unreadable'}): ${result.stderr.trim()}`);
 }

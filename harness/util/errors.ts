@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'guest-panic'
   | 'guest-unreachable'
   | 'ssh'
+  /** The guest could not do what the harness asked (a tool or module missing in it). */
+  | 'guest'
   | 'timeout'
   | 'interrupted';
 

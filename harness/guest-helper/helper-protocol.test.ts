@@ -1,0 +1,225 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELPER_SOURCE_DIR } from '../image/helper-part.ts';
+import type { ConversationEnd, GuestConversation, GuestSsh } from '../ssh/guest-ssh.ts';
+import { replySchema, targetReplySchema, type HelperEvent } from './helper-messages.ts';
+import { HelperError, HelperSession } from './helper-session.ts';
+
+// The C helper compiled on the host (same flags as the image build) and driven through the
+// real HelperSession, with a local process standing in for the SSH channel. Only what is safe
+// on a developer's machine runs here: no MADV_HWPOISON / MADV_SOFT_OFFLINE, no sysfs writes.
+// SIGBUS comes from a file mapping past EOF (BUS_ADRERR) and from kill(2) (SI_USER); the real
+// memory-failure paths are covered by helper-session.guest.test.ts.
+
+const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
+  (result) => result.exitCode === 0,
+  () => false,
+);
+const isRoot = process.getuid?.() === 0;
+
+/** The spec's fill pattern, computed independently of the C code. */
+function patternByte(offset: number, seed: number): number {
+  return Number(((BigInt(offset) * 2654435761n + BigInt(seed) * 40503n) >> 7n) & 0xffn);
+}
+
+let dir: string;
+let binary: string;
+
+/** A GuestSsh whose conversations are local processes of the host-built helper. */
+function localSsh(): GuestSsh {
+  const converse = async (command: string, onData: (chunk: Buffer) => void): Promise<GuestConversation> => {
+    const args = command.replace(/^exec\s+/, '').split(/\s+/).slice(1);
+    const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString('utf8');
+    });
+    const closed = new Promise<ConversationEnd>((resolve) =>
+      child.on('close', (code, signal) => resolve({ exitCode: code, signal: signal ? signal.replace(/^SIG/, '') : null, stderr })),
+    );
+    return { write: (text) => void child.stdin.write(text), stop: () => void child.kill('SIGKILL'), closed };
+  };
+  return { converse } as unknown as GuestSsh;
+}
+
+async function oneShot(...args: string[]) {
+  const result = await execa(binary, args, { reject: false });
+  const lines = result.stdout.split('\n').filter((line) => line !== '');
+  return { exitCode: result.exitCode, lines: lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+describe.skipIf(!hasGcc)('memharness-helper built on the host', () => {
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mh-helper-test-'));
+    binary = path.join(dir, 'memharness-helper');
+    const sources = (await fs.readdir(HELPER_SOURCE_DIR)).filter((name) => name.endsWith('.c'));
+    await execa('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', binary, ...sources], { cwd: HELPER_SOURCE_DIR });
+  }, 120_000);
+  afterAll(async () => {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers one-shot verbs with one id-0 line and exit status 0, 1 or 2', async () => {
+    const version = await oneShot('version');
+    expect(version.exitCode).toBe(0);
+    expect(version.lines).toEqual([expect.objectContaining({ id: 0, ok: true, event: 'version', protocol: 2 })]);
+    expect(version.lines[0]?.commands).toEqual(expect.arrayContaining(['alloc', 'madvise', 'write-file', 'free-pages', 'quit']));
+
+    expect((await oneShot()).exitCode).toBe(2);
+    expect((await oneShot('no-such-verb')).exitCode).toBe(2);
+    expect((await oneShot('alloc', 'x', 'anon')).exitCode).toBe(2);
+    expect((await oneShot('alloc', 'x', 'anon', '0')).exitCode).toBe(2);
+    const missing = await oneShot('verify', 'x', '1');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.lines[0]).toMatchObject({ id: 0, ok: false, error: expect.stringContaining('serve') });
+
+    const alloc = await oneShot('alloc', 'x', 'anon', '2');
+    expect(alloc.exitCode).toBe(0);
+    expect(targetReplySchema.parse(alloc.lines[0]).target.pages).toHaveLength(2);
+
+    const file = path.join(dir, 'written');
+    await fs.writeFile(file, 'old contents');
+    const written = await oneShot('write-file', file, 'new');
+    expect(written).toEqual({ exitCode: 0, lines: [{ id: 0, ok: true, ret: 3 }] });
+    // One write of exactly VALUE at offset 0: no newline, no truncation.
+    expect(await fs.readFile(file, 'utf8')).toBe('new contents');
+    const noFile = await oneShot('write-file', path.join(dir, 'absent', 'file'), '1');
+    expect(noFile.exitCode).toBe(1);
+    expect(noFile.lines[0]).toMatchObject({ ok: false, ret: -1, errno: 2, errnoName: 'ENOENT' });
+    const isDir = await oneShot('write-file', dir, '1');
+    expect(isDir.lines[0]).toMatchObject({ ok: false, errnoName: 'EISDIR' });
+  });
+
+  it('holds targets across a session, fills and verifies the spec pattern', async () => {
+    const helper = await HelperSession.start(localSsh());
+    try {
+      expect(helper.pid).toBeGreaterThan(0);
+      for (const kind of ['anon', 'anon-shared', 'shmem', 'mlocked'] as const) {
+        const target = await helper.alloc(kind, kind, 3);
+        expect(target).toMatchObject({ name: kind, kind, pageSize: 4096, length: 3 * 4096 });
+        expect(target.pages.map((page) => page.index)).toEqual([0, 1, 2]);
+        for (const page of target.pages) {
+          if (isRoot) expect(page.pfn).toMatch(/^0x[0-9a-f]+$/);
+          expect(BigInt(page.vaddr) - BigInt(target.vaddr)).toBe(BigInt(page.index * 4096));
+        }
+        expect(await helper.verify(kind, 0)).toMatchObject({ ok: true, intact: true, firstMismatch: null, sigbus: null });
+      }
+      const thp = await helper.alloc('thp', 'thp', 1);
+      expect(BigInt(thp.vaddr) % BigInt(2 << 20)).toBe(0n);
+      expect(thp.pageSize).toBe(2 << 20);
+
+      // Pattern and first-mismatch offset agree with an independent implementation.
+      await helper.fill('anon', 5);
+      let expected = 0;
+      while (patternByte(expected, 5) === patternByte(expected, 6)) expected++;
+      expect(await helper.verify('anon', 6)).toMatchObject({ intact: false, firstMismatch: expected, sigbus: null });
+      expect(await helper.verify('anon', 5)).toMatchObject({ intact: true, firstMismatch: null });
+
+      const dirty = path.join(dir, 'dirty.data');
+      const fileTarget = await helper.alloc('dirty', 'file-dirty', 2, dirty);
+      expect(fileTarget.pages).toHaveLength(2);
+      await helper.fill('dirty', 77);
+      expect(await helper.msync('dirty')).toMatchObject({ ok: true, ret: 0, sigbus: null });
+      expect(await helper.fsync('dirty')).toMatchObject({ ok: true, ret: 0 });
+      const bytes = await fs.readFile(dirty);
+      expect(bytes.length).toBe(8192);
+      const wrong = bytes.findIndex((byte, offset) => byte !== patternByte(offset, 77));
+      expect(wrong).toBe(-1);
+
+      const clean = path.join(dir, 'clean.data');
+      await helper.alloc('clean', 'file-clean', 2, clean);
+      await helper.fill('clean', 9);
+      expect(await helper.verify('clean', 9)).toMatchObject({ intact: true });
+      const cleanBytes = await fs.readFile(clean);
+      expect(cleanBytes.findIndex((byte, offset) => byte !== patternByte(offset, 9))).toBe(-1);
+
+      // A file mapping past EOF: the SIGBUS of a guarded access is part of the reply.
+      await fs.truncate(dirty, 4096);
+      const second = BigInt(fileTarget.vaddr) + 4096n;
+      const access = await helper.access('dirty', 1, 'read');
+      expect(access).toEqual({ id: expect.any(Number), ok: true, outcome: 'sigbus', sigbus: { code: 2, codeName: 'BUS_ADRERR', addr: `0x${second.toString(16)}`, lsb: 0 } });
+      expect(await helper.access('dirty', 0, 'write')).toMatchObject({ outcome: 'ok', sigbus: null });
+      const verify = await helper.verify('dirty', 77);
+      expect(verify).toMatchObject({ ok: true, intact: false, firstMismatch: null, sigbus: { code: 2 }, sigbusOffset: 4096 });
+      await expect(helper.fill('dirty', 1)).rejects.toThrow(/SIGBUS/);
+
+      expect(await helper.setMceKill('early')).toMatchObject({ ok: true, policy: 'early' });
+      expect(await helper.setMceKill('late')).toMatchObject({ policy: 'late' });
+      expect(await helper.setMceKill('default')).toMatchObject({ policy: 'default' });
+
+      // Failures that still satisfy the syscall schema (ret is always there).
+      expect(await helper.fsync('anon')).toMatchObject({ ok: false, ret: -1 });
+      expect(await helper.request(replySchema, ['madvise', 'anon', 0, 'bogus'])).toMatchObject({ ok: false, ret: -1 });
+      expect(await helper.request(replySchema, ['madvise', 'anon', 3, 'hwpoison'])).toMatchObject({ ok: false, ret: -1 });
+      expect(await helper.request(replySchema, ['access', 'anon', 3, 'read'])).toMatchObject({ ok: false });
+      expect(await helper.request(replySchema, ['access', 'anon', 0, 'sideways'])).toMatchObject({ ok: false });
+      expect(await helper.request(replySchema, ['alloc', 'anon', 'anon', 1])).toMatchObject({ ok: false, errnoName: 'EEXIST' });
+      expect(await helper.request(replySchema, ['alloc', 'f', 'file-dirty', 1, 'relative/path'])).toMatchObject({ ok: false });
+      expect(await helper.request(replySchema, ['alloc', 'big', 'anon', 100_000])).toMatchObject({ ok: false });
+      expect(await helper.request(replySchema, ['fill', 'anon', -1])).toMatchObject({ ok: false });
+      expect(await helper.request(replySchema, ['fill', 'anon', '0x1ffffffff'])).toMatchObject({ ok: false });
+      expect(await helper.request(replySchema, ['kpageflags', '12abc'])).toMatchObject({ ok: false });
+
+      const hugetlb = await helper.request(replySchema, ['alloc', 'huge', 'hugetlb', 1]);
+      if (!hugetlb.ok) expect(hugetlb).toMatchObject({ errnoName: 'ENOMEM', error: expect.stringContaining('nr_hugepages') });
+
+      if (isRoot) {
+        const free = await helper.freePages(4, 0x20000n);
+        expect(new Set(free).size).toBe(4);
+        for (const pfn of free) expect(pfn).toBeGreaterThanOrEqual(0x20000n);
+        const flags = await helper.requestOk(replySchema, ['kpageflags', '0x0', '16']);
+        expect(flags.pages).toEqual([
+          expect.objectContaining({ pfn: '0x0', flags: expect.stringMatching(/^0x/), names: expect.any(Array) }),
+          expect.objectContaining({ pfn: '0x10' }),
+        ]);
+        expect(await helper.request(replySchema, ['kpageflags', '0xffffffffffff'])).toMatchObject({ ok: false, errnoName: 'ENXIO' });
+      }
+
+      await helper.release('anon');
+      await expect(helper.release('anon')).rejects.toThrow(HelperError);
+      await helper.release('clean');
+      await expect(fs.stat(clean)).rejects.toThrow();
+    } finally {
+      await helper.close();
+    }
+    // quit releases everything alloc made, files included.
+    await expect(fs.stat(path.join(dir, 'dirty.data'))).rejects.toThrow();
+  });
+
+  it('reports SIGBUS that arrives while idle as an event, and survives bad input', async () => {
+    const helper = await HelperSession.start(localSsh());
+    const conversation = (helper as unknown as { conversation: GuestConversation }).conversation;
+    try {
+      const sigbus = new Promise<HelperEvent>((resolve) => helper.on('event', (event) => event.event === 'sigbus' && resolve(event)));
+      process.kill(helper.pid, 'SIGBUS');
+      expect(await sigbus).toEqual({ event: 'sigbus', async: true, code: 0, codeName: 'SI_USER', addr: '0x0', lsb: 0 });
+
+      const errors = helper.events().length;
+      conversation.write('not-an-id version\n');
+      conversation.write(`7 ${'x'.repeat(70_000)}\n`);
+      expect((await helper.request(replySchema, ['version'])).ok).toBe(true);
+      const complaints = helper.events().slice(errors);
+      expect(complaints.map((event) => event.event)).toEqual(['error', 'error']);
+      expect(complaints.every((event) => !('id' in event))).toBe(true);
+    } finally {
+      await helper.close();
+    }
+    expect((await helper.closed).exitCode).toBe(0);
+  });
+
+  it('dies with a fatal event and exit 135 on an unguarded synchronous SIGBUS', async () => {
+    const helper = await HelperSession.start(localSsh());
+    const file = path.join(dir, 'doomed.data');
+    await helper.alloc('doomed', 'file-dirty', 1, file);
+    await fs.truncate(file, 0);
+    await expect(helper.request(replySchema, ['access', 'doomed', 0, 'write', 'unguarded'])).rejects.toThrow(/exit 135/);
+    expect((await helper.closed).exitCode).toBe(135);
+    expect(helper.events().at(-1)).toMatchObject({ event: 'sigbus', async: false, fatal: true, code: 2, codeName: 'BUS_ADRERR', exitStatus: 135 });
+    await fs.rm(file, { force: true });
+  });
+});
