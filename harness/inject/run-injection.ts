@@ -55,7 +55,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
   try {
     injection = await injector.inject({ guest }, target.page);
   } catch (error) {
-    if (!(await guestDies(guest))) throw error;
+    if (!(await guest.diesWithin())) throw error;
     // The injection itself killed the kernel: that is the result, reported from the console.
     injection = {
       method: injector.method,
@@ -73,7 +73,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
     await kmsg.markInKernelLog('inject-end');
     after = await takeSnapshot(run, { pfns });
   } catch (error) {
-    if (guestAlive && (await guestDies(guest))) guestAlive = false;
+    if (guestAlive && (await guest.diesWithin())) guestAlive = false;
     else if (guestAlive && !(error instanceof HelperGoneError)) throw error;
   } finally {
     helper.off('event', onEvent);
@@ -130,12 +130,3 @@ async function observeOwner(helper: HelperSession, target: PreparedTarget, metho
   outcome.access = { outcome: access.outcome, sigbus: access.sigbus ?? null };
 }
 
-/**
- * After a failed guest command: is the guest dying? A panic reaches QEMU's exit (panic=-1,
- * -no-reboot) a moment after SSH breaks, so wait briefly before calling it alive.
- */
-async function guestDies(guest: Guest, graceMs = 10_000): Promise<boolean> {
-  if (!guest.machine.isRunning) return true;
-  const outcome = await Promise.race([guest.machine.exited.then(() => 'exited' as const), new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), graceMs).unref())]);
-  return outcome === 'exited';
-}

@@ -11,6 +11,8 @@ export type ErrorKind =
   | 'qemu'
   | 'boot'
   | 'guest-panic'
+  /** The kernel under test crashed while a test exercised it: a kernel failure, not infra. */
+  | 'kernel-crash'
   | 'guest-unreachable'
   | 'ssh'
   /** The guest could not do what the harness asked (a tool or module missing in it). */
@@ -47,6 +49,7 @@ export const EXIT_INTERRUPTED = 130;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof HarnessError && error.kind === 'interrupted') return EXIT_INTERRUPTED;
+  if (error instanceof HarnessError && error.kind === 'kernel-crash') return EXIT_TEST_FAILURE;
   return EXIT_INFRA;
 }
 

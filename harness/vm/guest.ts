@@ -194,6 +194,23 @@ export class Guest {
     }
   }
 
+  /**
+   * After a failed guest command: is the guest dying? A panic reaches QEMU's exit
+   * (panic=-1, -no-reboot) a moment after SSH breaks, so wait briefly before calling it alive.
+   */
+  async diesWithin(graceMs = 10_000): Promise<boolean> {
+    if (!this.machine.isRunning) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.machine.exited.then(() => 'exited' as const),
+      new Promise<'alive'>((resolve) => {
+        timer = setTimeout(() => resolve('alive'), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return outcome === 'exited';
+  }
+
   /** Stops the guest for good: QMP quit, SIGKILL to the process group after the grace time. */
   async shutdown(graceMs = 5_000): Promise<QemuExit> {
     this.sshConnection?.close();

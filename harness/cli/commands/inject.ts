@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { HelperSession } from '../../guest-helper/helper-session.ts';
+import { kernelCrashError } from '../../inject/crash-error.ts';
 import { formatInjectionReport } from '../../inject/format-report.ts';
 import { INJECTION_METHODS, type InjectionMethod } from '../../inject/injection.ts';
 import { INJECTORS } from '../../inject/injectors.ts';
@@ -49,6 +50,9 @@ export function registerInjectCommand(program: Command): void {
             return await progress.step(`injecting with ${options.method}`, () =>
               runInjection({ guest, helper, kmsg, injector, target, touch: options.touch, accel: prepared.accel.accel }),
             );
+          } catch (error) {
+            if (await guest.diesWithin()) throw kernelCrashError(guest, `during \`memharness inject --method ${options.method} --target ${options.target}\``, error);
+            throw error;
           } finally {
             await helper.close().catch(() => undefined);
             await kmsg.stop();

@@ -1,0 +1,112 @@
+/**
+ * npm run survey:inject -- [--kernel K]... [--method M]... [--target T]...
+ *
+ * Runs every injection method against every target kind it applies to, on real guests (one
+ * boot per kernel and method, a fresh helper per target), and prints the method x target x
+ * kernel table of what the kernel did. This is how the table in the project notes is made.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { HelperSession } from '../guest-helper/helper-session.ts';
+import { startGuestKmsgReader } from '../kernel-log/reader/guest-kmsg-reader.ts';
+import { bootPreparedGuest, prepareLaunch } from '../launch/launch-guest.ts';
+import { createProgress } from '../util/progress.ts';
+import { defaultGuestSpec } from '../vm/guest-spec.ts';
+import type { InjectionReport } from './injection-report.ts';
+import { INJECTION_METHODS, type InjectionMethod } from './injection.ts';
+import { INJECTORS } from './injectors.ts';
+import { runInjection } from './run-injection.ts';
+import { SCRATCH_FS_MODULES } from './scratch-fs.ts';
+import { TARGET_KINDS, prepareTarget, type TargetKind } from './targets.ts';
+
+const { values } = parseArgs({
+  options: {
+    kernel: { type: 'string', multiple: true, default: ['latest-6.12', '6.1.0-56'] },
+    method: { type: 'string', multiple: true, default: INJECTION_METHODS.filter((m) => m !== 'debugfs-unpoison') },
+    target: { type: 'string', multiple: true, default: Object.keys(TARGET_KINDS) },
+    json: { type: 'string' },
+  },
+});
+
+/** One table cell: the kernel's verdict, then what the owner saw, then the counter. */
+export function summarise(report: InjectionReport): string {
+  const parts: string[] = [];
+  const pfn = report.injection.target.pfn;
+  if (!report.injection.result.ok) parts.push(`inject failed ${report.injection.result.errno ?? report.injection.result.message ?? ''}`.trim());
+  for (const event of report.events) {
+    const f = event.fields as { pfn?: string; result?: string; pageType?: string; reason?: string };
+    if (f.pfn !== undefined && f.pfn !== pfn && event.type !== 'mce-kill') continue;
+    if (event.type === 'memory-failure') parts.push(`${f.result} (${f.pageType})`);
+    else if (['already-poisoned', 'unhandlable-page', 'soft-offline', 'unpoison', 'memory-outside-kernel', 'page-migration-failed'].includes(event.type)) parts.push(event.type + (f.reason ? `: ${f.reason}` : ''));
+    else if (event.type === 'mce-logged') parts.push('MCE logged');
+  }
+  if (report.injection.result.sigbus) parts.push(`SIGBUS ${report.injection.result.sigbus.codeName.replace('BUS_MCEERR_', '')} in action`);
+  const o = report.outcome;
+  if (o.asyncSignals.length > 0) parts.push(`async ${o.asyncSignals.map((s) => s.codeName.replace('BUS_MCEERR_', '')).join(',')}`);
+  if (o.fsync) parts.push(`fsync ${o.fsync.ret === 0 ? 'ok' : o.fsync.errno}`);
+  if (o.access) parts.push(o.access.outcome === 'ok' ? 'access ok' : `access ${o.access.sigbus?.codeName.replace('BUS_MCEERR_', '') ?? 'SIGBUS'}`);
+  if (o.dataIntact !== undefined && o.dataIntact !== null) parts.push(o.dataIntact ? 'data intact' : 'DATA CHANGED');
+  if (o.pfnMoved !== undefined && o.pfnMoved !== null) parts.push(o.pfnMoved ? 'pfn moved' : 'pfn kept');
+  if (o.killedBy) parts.push(`helper killed SIG${o.killedBy}`);
+  const hc = report.stateDiff?.meminfo.HardwareCorrupted;
+  parts.push(`HC ${hc ? `${hc.delta >= 0 ? '+' : ''}${hc.delta}` : '+0'}`);
+  if (report.crashes.length > 0) parts.push(`CRASH: ${report.crashes[0]!.title}`);
+  if (!report.guestAlive) parts.push('guest died');
+  return parts.join('; ');
+}
+
+const progress = createProgress();
+const rows: { kernel: string; method: string; target: string; cell: string }[] = [];
+for (const kernelRef of values.kernel) {
+  for (const method of values.method as InjectionMethod[]) {
+    const injector = INJECTORS[method];
+    const targets = (values.target as TargetKind[]).filter((kind) => !injector.refuse({ kind, pfn: 0n, ...(TARGET_KINDS[kind].owned ? { owner: {} as never } : {}) }));
+    const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-survey-'));
+    const spec = defaultGuestSpec({ modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES] });
+    const prepared = await prepareLaunch({ kernelRef, spec, accel: 'auto', runDir, progress });
+    const guest = await bootPreparedGuest(prepared, { spec, runDir, progress });
+    const kernel = guest.unameRelease ?? kernelRef;
+    try {
+      const kmsg = await startGuestKmsgReader(guest);
+      for (const [index, kind] of targets.entries()) {
+        if (!guest.machine.isRunning) {
+          rows.push({ kernel, method, target: kind, cell: 'not run (guest died earlier)' });
+          continue;
+        }
+        let cell: string;
+        try {
+          const helper = await HelperSession.start(guest.ssh);
+          try {
+            const target = await prepareTarget(guest, helper, kind, `t${index}`);
+            const report = await runInjection({ guest, helper, kmsg, injector, target, touch: true, accel: prepared.accel.accel });
+            cell = summarise(report);
+          } finally {
+            await helper.close().catch(() => undefined);
+          }
+        } catch (error) {
+          cell = `error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+        }
+        rows.push({ kernel, method, target: kind, cell });
+        progress.info(`${kernel} ${method} ${kind}: ${cell}`);
+      }
+      await kmsg.stop();
+    } finally {
+      await guest.shutdown();
+      await fs.rm(runDir, { recursive: true, force: true });
+    }
+  }
+}
+
+const kernels = [...new Set(rows.map((r) => r.kernel))];
+const lines = [`| method | target | ${kernels.join(' | ')} |`, `| --- | --- | ${kernels.map(() => '---').join(' | ')} |`];
+for (const method of values.method) {
+  for (const target of values.target) {
+    const cells = kernels.map((kernel) => rows.find((r) => r.kernel === kernel && r.method === method && r.target === target)?.cell ?? 'n/a');
+    if (cells.every((c) => c === 'n/a')) continue;
+    lines.push(`| ${method} | ${target} | ${cells.join(' | ')} |`);
+  }
+}
+process.stdout.write(`${lines.join('\n')}\n`);
+if (values.json) await fs.writeFile(values.json, JSON.stringify(rows, null, 2));
