@@ -17,6 +17,9 @@ export const targetPageSchema = z.object({
   pfn: hex.nullable(),
   flags: hex.nullable(),
   names: z.array(z.string()),
+  /** thp targets: whether the kernel really backed the range with a huge page. */
+  huge: z.boolean().optional(),
+  present: z.boolean().optional(),
 });
 export type TargetPage = z.infer<typeof targetPageSchema>;
 
@@ -53,8 +56,10 @@ export const asyncEventSchema = z
   .loose();
 export type HelperEvent = z.infer<typeof asyncEventSchema>;
 
-export const accessReplySchema = replySchema.extend({ outcome: z.enum(['ok', 'sigbus']) });
-export const verifyReplySchema = replySchema.extend({ intact: z.boolean(), firstMismatch: z.number().int().nullable() });
+// A refused request (unknown target, bad index) has ok:false and none of the result fields:
+// HelperSession turns that into an error with the helper's own text.
+export const accessReplySchema = replySchema.extend({ outcome: z.enum(['ok', 'sigbus']).optional() });
+export const verifyReplySchema = replySchema.extend({ intact: z.boolean().optional(), firstMismatch: z.number().int().nullable().optional() });
 export const syscallReplySchema = replySchema.extend({ ret: z.number().int() });
 export const targetReplySchema = replySchema.extend({ target: targetSchema });
 export const pfnsReplySchema = replySchema.extend({ pfns: z.array(hex) });

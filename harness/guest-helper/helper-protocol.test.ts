@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPER_SOURCE_DIR } from '../image/helper-part.ts';
 import type { ConversationEnd, GuestConversation, GuestSsh } from '../ssh/guest-ssh.ts';
-import { replySchema, targetReplySchema, type HelperEvent } from './helper-messages.ts';
+import { replySchema, spinReplySchema, targetReplySchema, type HelperEvent } from './helper-messages.ts';
 import { HelperError, HelperSession } from './helper-session.ts';
 
 // The C helper compiled on the host (same flags as the image build) and driven through the
@@ -45,6 +45,12 @@ function localSsh(): GuestSsh {
     return { write: (text) => void child.stdin.write(text), stop: () => void child.kill('SIGKILL'), closed };
   };
   return { converse } as unknown as GuestSsh;
+}
+
+/** A CPU this process may run on (a container's cpuset need not include CPU 0). */
+async function allowedCpu(): Promise<number> {
+  const status = await fs.readFile('/proc/self/status', 'utf8');
+  return Number(/^Cpus_allowed_list:\s*(\d+)/m.exec(status)?.[1] ?? 0);
 }
 
 async function oneShot(...args: string[]) {
@@ -210,6 +216,34 @@ describe.skipIf(!hasGcc)('memharness-helper built on the host', () => {
       await helper.close();
     }
     expect((await helper.closed).exitCode).toBe(0);
+  });
+
+  it('spins on a page until the time is up or a SIGBUS ends the loop', async () => {
+    const helper = await HelperSession.start(localSsh());
+    const file = path.join(dir, 'spin.data');
+    const cpu = await allowedCpu();
+    try {
+      await helper.alloc('page', 'anon', 1);
+      const idle = await helper.request(spinReplySchema, ['spin', 'page', 0, 50, cpu]);
+      expect(idle).toMatchObject({ ok: true, outcome: 'ok', sigbus: null });
+      expect(idle.loops).toBeGreaterThan(0);
+      expect(helper.events().filter((event) => event.event === 'spinning')).toHaveLength(1);
+      expect(await helper.request(replySchema, ['spin', 'page', 0, 0, cpu])).toMatchObject({ ok: false });
+      expect(await helper.request(replySchema, ['spin', 'page', 0, 10, 100_000])).toMatchObject({ ok: false });
+
+      const target = await helper.alloc('file', 'file-dirty', 1, file);
+      const spinning = helper.waitForEvent('spinning', 10_000);
+      const spin = helper.request(spinReplySchema, ['spin', 'file', 0, 20_000, cpu], 30_000);
+      expect(await spinning).toMatchObject({ event: 'spinning', id: expect.any(Number) });
+      await fs.truncate(file, 0);
+      const spun = await spin;
+      expect(spun).toMatchObject({ ok: true, outcome: 'sigbus', sigbus: { code: 2, codeName: 'BUS_ADRERR' } });
+      // The exact byte being read when the page went, somewhere in the page.
+      expect(BigInt(spun.sigbus!.addr) & ~0xfffn).toBe(BigInt(target.vaddr));
+      expect(spun.loops).toBeGreaterThan(0);
+    } finally {
+      await helper.close();
+    }
   });
 
   it('dies with a fatal event and exit 135 on an unguarded synchronous SIGBUS', async () => {

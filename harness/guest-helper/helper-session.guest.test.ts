@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeGuestFile } from '../inject/guest-write.ts';
 import { leftoverQemuGroups, withTestGuest } from '../testing/guest-fixture.ts';
 import type { Guest } from '../vm/guest.ts';
-import { asyncEventSchema, replySchema, targetReplySchema, type HelperEvent, type HelperTarget, type SigbusInfo, type TargetPage } from './helper-messages.ts';
+import { asyncEventSchema, replySchema, spinReplySchema, targetReplySchema, type HelperEvent, type HelperTarget, type SigbusInfo, type TargetPage } from './helper-messages.ts';
 import { HelperError, HelperSession } from './helper-session.ts';
 
 // The guest helper against real kernels, one boot per kernel with every check inside it.
@@ -145,7 +145,10 @@ describe.each([
         expect(mismatch.firstMismatch).toBeTypeOf('number');
         const after = await rawPages(helper, spec.name);
         targets.set(spec.name, after);
-        note(spec.kind + ('path' in spec ? (spec.path.startsWith('/tmp') ? ' (tmpfs)' : ' (ext4)') : ''), 'alloc+fill', `flags ${pageOf(after, 0).names.join(',')}`);
+        if (spec.name !== 'soft') {
+          const where = 'path' in spec ? (spec.path.startsWith('/tmp') ? ' (tmpfs)' : ' (ext4)') : '';
+          note(`${spec.kind}${where}`, 'alloc+fill', `flags ${pageOf(after, 0).names.join(',')}`);
+        }
       }
       const target = (name: string) => targets.get(name)!;
 
@@ -278,6 +281,24 @@ describe.each([
       expect(lateAccess).toMatchObject({ outcome: 'sigbus', sigbus: { code: 4, codeName: 'BUS_MCEERR_AR', lsb: 12 } });
       note('anon', 'mce-kill late + debugfs corrupt-pfn', `no event; access: ${sigbusText(lateAccess.sigbus)}`);
       expect(await helper.setMceKill('default')).toMatchObject({ policy: 'default' });
+
+      // --- spin: a pinned user-mode read loop, cut short by the page's loss ----------------
+      const spinner = pageOf(await helper.alloc('spinner', 'anon', 1), 0);
+      const idle = await helper.request(spinReplySchema, ['spin', 'spinner', 0, 200, 1]);
+      expect(idle).toMatchObject({ ok: true, outcome: 'ok', sigbus: null });
+      expect(idle.loops).toBeGreaterThan(0);
+      const spinning = helper.waitForEvent('spinning', 10_000);
+      const spin = helper.request(spinReplySchema, ['spin', 'spinner', 0, 20_000, 0], 60_000);
+      const started = await spinning;
+      expect(started).not.toHaveProperty('ok');
+      expect(started.id).toBeTypeOf('number');
+      await shell(guest, `echo ${spinner.pfn} > /sys/kernel/debug/hwpoison/corrupt-pfn`);
+      const spun = await spin;
+      expect(spun).toMatchObject({ ok: true, outcome: 'sigbus', sigbus: { code: 4, codeName: 'BUS_MCEERR_AR', lsb: 12 } });
+      // si_addr is the byte the loop was reading when the page went; lsb says which bits count.
+      expect(BigInt(spun.sigbus!.addr) & ~0xfffn).toBe(BigInt(spinner.vaddr));
+      expect(spun.loops).toBeGreaterThan(0);
+      note('anon', 'spin on CPU 0 + debugfs corrupt-pfn', `spin ends: ${sigbusText(spun.sigbus)} after ${spun.loops} passes`);
 
       // --- write-file: the kernel's errno, exactly -----------------------------------------
       const garbage = await helper.request(replySchema, ['write-file', '/sys/kernel/debug/hwpoison/corrupt-pfn', 'garbage']);

@@ -14,6 +14,7 @@ import {
   type HelperReply,
   type HelperTarget,
   type HelperTargetKind,
+  type SigbusInfo,
 } from './helper-messages.ts';
 
 export class HelperError extends HarnessError {
@@ -131,12 +132,16 @@ export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
     return this.requestOk(replySchema, ['fill', name, seed]);
   }
 
-  verify(name: string, seed: number) {
-    return this.request(verifyReplySchema, ['verify', name, seed]);
+  async verify(name: string, seed: number): Promise<HelperReply & { intact: boolean; firstMismatch: number | null; sigbus: SigbusInfo | null }> {
+    const reply = await this.requestOk(verifyReplySchema, ['verify', name, seed]);
+    if (reply.intact === undefined) throw new HelperError(`helper verify ${name}: reply without "intact"`, reply);
+    return { ...reply, intact: reply.intact, firstMismatch: reply.firstMismatch ?? null, sigbus: reply.sigbus ?? null };
   }
 
-  access(name: string, index: number, mode: 'read' | 'write' = 'read') {
-    return this.request(accessReplySchema, ['access', name, index, mode]);
+  async access(name: string, index: number, mode: 'read' | 'write' = 'read'): Promise<HelperReply & { outcome: 'ok' | 'sigbus'; sigbus: SigbusInfo | null }> {
+    const reply = await this.requestOk(accessReplySchema, ['access', name, index, mode]);
+    if (reply.outcome === undefined) throw new HelperError(`helper access ${name}: reply without "outcome"`, reply);
+    return { ...reply, outcome: reply.outcome, sigbus: reply.sigbus ?? null };
   }
 
   madvise(name: string, index: number, advice: 'hwpoison' | 'soft-offline') {

@@ -53,17 +53,17 @@ export async function prepareTarget(guest: Guest, helper: HelperSession, kind: T
   let path: string | undefined;
   if (kind === 'pagecache-clean' || kind === 'pagecache-dirty') path = `${await ensureScratchFs(guest)}/${name}.data`;
   if (kind === 'tmpfs-clean' || kind === 'tmpfs-dirty') path = `/tmp/${name}.data`;
-  const allocated = await helper.alloc(name, spec.helperKind, 1, path);
-  const fillSeed = 0x5eed;
-  // A clean file page must stay clean: its content is what the helper wrote and synced.
-  if (kind !== 'pagecache-clean' && kind !== 'tmpfs-clean') await helper.fill(name, fillSeed);
+  // alloc leaves every page holding the seed-0 pattern (file-clean ones written through the
+  // file and synced, so they stay clean): the data check after a soft offline needs no fill.
+  await helper.alloc(name, spec.helperKind, 1, path);
+  const fillSeed = 0;
   const target = await helper.pages(name);
   const first = target.pages[0];
   if (!first?.pfn) throw new HarnessError('guest', `the helper's ${kind} page is not present (no PFN in pagemap)`);
   return {
     page: { kind, pfn: BigInt(first.pfn), owner: { helper, name, index: 0, vaddr: BigInt(first.vaddr) } },
     helperTarget: target,
-    fillSeed: kind === 'pagecache-clean' || kind === 'tmpfs-clean' ? null : fillSeed,
+    fillSeed,
   };
 }
 

@@ -60,3 +60,43 @@ export async function processesMentioning(needle: string): Promise<number[]> {
   }
   return found;
 }
+
+export interface SharedTestGuest extends TestGuest {
+  dispose(): Promise<void>;
+}
+
+/**
+ * A guest shared by several tests of one file (beforeAll/afterAll), for checks that can
+ * run one after another on one kernel without a fresh boot each.
+ */
+export async function bootSharedTestGuest(kernelRef: string | undefined, specInput: GuestSpecInput): Promise<SharedTestGuest> {
+  const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-test-'));
+  const progress = createProgress({ quiet: !process.env.MEMHARNESS_TEST_VERBOSE });
+  const spec = defaultGuestSpec(specInput);
+  const prepared = await prepareLaunch({ kernelRef, spec, accel: 'auto', runDir, progress });
+  let guest: Guest;
+  try {
+    guest = await bootPreparedGuest(prepared, { spec, runDir, progress, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS });
+  } catch (error) {
+    throw error instanceof HarnessError ? new Error(formatError(error), { cause: error }) : error;
+  }
+  return {
+    guest,
+    prepared,
+    runDir,
+    async dispose() {
+      await guest.shutdown();
+      await fs.rm(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Rethrows a test failure with the guest's console tail attached. */
+export async function withConsoleOnFailure<T>(guest: Guest, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const tail = guest.machine.console.tailText(60);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- guest console (last lines; full log ${guest.consoleLogPath}) ---\n${tail}`, { cause: error });
+  }
+}

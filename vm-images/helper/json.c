@@ -2,27 +2,55 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void put_raw(struct json_line *j, const char *s, size_t n)
+void json_init(struct json *j)
 {
-	if (j->overflow || j->len + n >= sizeof(j->buf)) {
+	memset(j, 0, sizeof(*j));
+}
+
+void json_free(struct json *j)
+{
+	free(j->buf);
+	json_init(j);
+}
+
+static void put_raw(struct json *j, const char *s, size_t n)
+{
+	if (j->overflow)
+		return;
+	/* +2 keeps room for the newline json_write_line adds and a terminating NUL. */
+	size_t need = j->len + n + 2;
+	if (need > JSON_LINE_MAX) {
 		j->overflow = 1;
 		return;
 	}
+	if (need > j->cap) {
+		size_t cap = j->cap ? j->cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		char *grown = realloc(j->buf, cap);
+		if (!grown) {
+			j->overflow = 1;
+			return;
+		}
+		j->buf = grown;
+		j->cap = cap;
+	}
 	memcpy(j->buf + j->len, s, n);
 	j->len += n;
+	j->buf[j->len] = '\0';
 }
 
-static void put(struct json_line *j, const char *s)
+static void put(struct json *j, const char *s)
 {
 	put_raw(j, s, strlen(s));
 }
 
-static void put_string(struct json_line *j, const char *s)
+static void put_string(struct json *j, const char *s)
 {
 	put(j, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -34,7 +62,9 @@ static void put_string(struct json_line *j, const char *s)
 		case '\r': put(j, "\\r"); break;
 		case '\t': put(j, "\\t"); break;
 		default:
-			if (*p < 0x20) {
+			/* Control bytes and non-UTF-8 input (a path, a kernel string) must not break
+			 * the host's JSON.parse; bytes >= 0x80 are passed on as they are. */
+			if (*p < 0x20 || *p == 0x7f) {
 				snprintf(esc, sizeof(esc), "\\u%04x", *p);
 				put(j, esc);
 			} else {
@@ -45,31 +75,39 @@ static void put_string(struct json_line *j, const char *s)
 	put(j, "\"");
 }
 
-static void put_key(struct json_line *j, const char *key)
+static void separator(struct json *j)
 {
 	if (j->need_comma)
 		put(j, ",");
-	put_string(j, key);
-	put(j, ":");
 	j->need_comma = 1;
 }
 
-void json_begin(struct json_line *j, const char *event)
+static void put_key(struct json *j, const char *key)
 {
-	j->len = 0;
-	j->need_comma = 0;
-	j->overflow = 0;
-	put(j, "{");
-	json_str(j, "event", event);
+	separator(j);
+	put_string(j, key);
+	put(j, ":");
 }
 
-void json_str(struct json_line *j, const char *key, const char *value)
+void json_open(struct json *j)
+{
+	put(j, "{");
+	j->need_comma = 0;
+}
+
+void json_close(struct json *j)
+{
+	put(j, "}");
+	j->need_comma = 1;
+}
+
+void json_str(struct json *j, const char *key, const char *value)
 {
 	put_key(j, key);
 	put_string(j, value);
 }
 
-void json_int(struct json_line *j, const char *key, long long value)
+void json_int(struct json *j, const char *key, long long value)
 {
 	char num[32];
 	snprintf(num, sizeof(num), "%lld", value);
@@ -77,94 +115,103 @@ void json_int(struct json_line *j, const char *key, long long value)
 	put(j, num);
 }
 
-void json_uint(struct json_line *j, const char *key, unsigned long long value)
-{
-	char num[32];
-	snprintf(num, sizeof(num), "%llu", value);
-	put_key(j, key);
-	put(j, num);
-}
-
-void json_hex(struct json_line *j, const char *key, uint64_t value)
+static void put_hex(struct json *j, uint64_t value)
 {
 	char num[32];
 	snprintf(num, sizeof(num), "\"0x%" PRIx64 "\"", value);
-	put_key(j, key);
 	put(j, num);
 }
 
-void json_bool(struct json_line *j, const char *key, int value)
+void json_hex(struct json *j, const char *key, uint64_t value)
+{
+	put_key(j, key);
+	put_hex(j, value);
+}
+
+void json_bool(struct json *j, const char *key, int value)
 {
 	put_key(j, key);
 	put(j, value ? "true" : "false");
 }
 
-void json_null(struct json_line *j, const char *key)
+void json_null(struct json *j, const char *key)
 {
 	put_key(j, key);
 	put(j, "null");
 }
 
-void json_array_begin(struct json_line *j, const char *key)
+void json_object_begin(struct json *j, const char *key)
+{
+	put_key(j, key);
+	json_open(j);
+}
+
+void json_object_end(struct json *j)
+{
+	json_close(j);
+}
+
+void json_array_begin(struct json *j, const char *key)
 {
 	put_key(j, key);
 	put(j, "[");
 	j->need_comma = 0;
 }
 
-void json_array_str(struct json_line *j, const char *value)
-{
-	if (j->need_comma)
-		put(j, ",");
-	put_string(j, value);
-	j->need_comma = 1;
-}
-
-void json_array_end(struct json_line *j)
+void json_array_end(struct json *j)
 {
 	put(j, "]");
 	j->need_comma = 1;
 }
 
-int json_emit(struct json_line *j)
+void json_elem_str(struct json *j, const char *value)
 {
-	put(j, "}\n");
-	if (j->overflow) {
-		static const char msg[] =
-			"{\"event\":\"error\",\"message\":\"output line too long\"}\n";
-		(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-		return -1;
+	separator(j);
+	put_string(j, value);
+}
+
+void json_elem_hex(struct json *j, uint64_t value)
+{
+	separator(j);
+	put_hex(j, value);
+}
+
+void json_elem_object_begin(struct json *j)
+{
+	separator(j);
+	json_open(j);
+}
+
+void json_splice(struct json *j, const struct json *members)
+{
+	if (members->overflow) {
+		j->overflow = 1;
+		return;
 	}
-	size_t off = 0;
-	while (off < j->len) {
-		ssize_t n = write(STDOUT_FILENO, j->buf + off, j->len - off);
+	if (members->len == 0)
+		return;
+	separator(j);
+	put_raw(j, members->buf, members->len);
+}
+
+int json_write_line(struct json *j)
+{
+	if (j->overflow || !j->buf)
+		return -1;
+	/* put_raw always leaves room for this newline. */
+	j->buf[j->len] = '\n';
+	size_t total = j->len + 1, off = 0;
+	int rc = 0;
+	while (off < total) {
+		ssize_t n = write(STDOUT_FILENO, j->buf + off, total - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			rc = -1;
+			break;
 		}
 		off += (size_t)n;
 	}
-	return 0;
-}
-
-void json_error(const char *command, int err, const char *fmt, ...)
-{
-	struct json_line j;
-	char message[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-
-	json_begin(&j, "error");
-	if (command)
-		json_str(&j, "command", command);
-	json_str(&j, "message", message);
-	if (err) {
-		json_int(&j, "errno", err);
-		json_str(&j, "strerror", strerror(err));
-	}
-	json_emit(&j);
+	j->buf[j->len] = '\0';
+	return rc;
 }

@@ -1,7 +1,10 @@
 /*
- * One JSON object per output line. Each line is assembled in a buffer and written with a
- * single write(2), so lines from concurrent helpers (or the kernel's console output) never
- * interleave inside a line and the host can parse stdout line by line.
+ * One JSON object per output line. Each line is assembled in memory and written with a
+ * single write(2) sequence, so lines never interleave with another writer's and the host
+ * can parse stdout line by line.
+ *
+ * A writer holds either a whole object (json_open ... json_close) or, for reply bodies, a
+ * bare list of "key":value members that the reply code splices into its own object.
  */
 #ifndef MH_JSON_H
 #define MH_JSON_H
@@ -9,33 +12,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSON_LINE_MAX 8192
+/* The host drops lines over 1 MiB; stay well below so a long target still arrives. */
+#define JSON_LINE_MAX (768 * 1024)
 
-struct json_line {
-	char buf[JSON_LINE_MAX];
+struct json {
+	char *buf;
 	size_t len;
+	size_t cap;
 	int need_comma;
+	/* Set when the line outgrew JSON_LINE_MAX or memory ran out; the line is then unusable. */
 	int overflow;
 };
 
-void json_begin(struct json_line *j, const char *event);
-void json_str(struct json_line *j, const char *key, const char *value);
-void json_int(struct json_line *j, const char *key, long long value);
-void json_uint(struct json_line *j, const char *key, unsigned long long value);
-/* 64-bit values that JavaScript numbers cannot hold exactly (addresses, PFNs, flag words)
- * are emitted as "0x..." strings. */
-void json_hex(struct json_line *j, const char *key, uint64_t value);
-void json_bool(struct json_line *j, const char *key, int value);
-void json_null(struct json_line *j, const char *key);
-void json_array_begin(struct json_line *j, const char *key);
-void json_array_str(struct json_line *j, const char *value);
-void json_array_end(struct json_line *j);
-/* Closes the object and writes the line to stdout. Returns 0, or -1 when the line did not
- * fit or could not be written. */
-int json_emit(struct json_line *j);
+void json_init(struct json *j);
+void json_free(struct json *j);
 
-/* {"event":"error","command":...,"message":...,"errno":...}; err 0 omits errno. */
-void json_error(const char *command, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void json_open(struct json *j);
+void json_close(struct json *j);
+
+/* Members ("key": value). */
+void json_str(struct json *j, const char *key, const char *value);
+void json_int(struct json *j, const char *key, long long value);
+/* 64-bit values that JavaScript numbers cannot hold exactly (addresses, PFNs, flag words)
+ * are emitted as lowercase "0x..." strings. */
+void json_hex(struct json *j, const char *key, uint64_t value);
+void json_bool(struct json *j, const char *key, int value);
+void json_null(struct json *j, const char *key);
+void json_object_begin(struct json *j, const char *key);
+void json_object_end(struct json *j);
+void json_array_begin(struct json *j, const char *key);
+void json_array_end(struct json *j);
+
+/* Array elements. */
+void json_elem_str(struct json *j, const char *value);
+void json_elem_hex(struct json *j, uint64_t value);
+void json_elem_object_begin(struct json *j);
+
+/* Appends the members held by `members` (a bare member list) to j's current object. */
+void json_splice(struct json *j, const struct json *members);
+
+/* Writes j's text plus a newline to stdout. Returns 0, or -1 when it could not. */
+int json_write_line(struct json *j);
 
 #endif

@@ -2,8 +2,8 @@
 #define MH_VERSION_H
 
 #define HELPER_NAME "memharness-helper"
-#define HELPER_VERSION "0.1.0"
+#define HELPER_VERSION "0.2.0"
 /* Bumped whenever the JSON lines change shape, so the host can refuse an old helper. */
-#define HELPER_PROTOCOL 1
+#define HELPER_PROTOCOL 2
 
 #endif

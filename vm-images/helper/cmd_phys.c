@@ -1,0 +1,128 @@
+/* free-pages, free-hugepages, kpageflags: physical pages by PFN, for injections that aim at
+ * pages no process owns. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "args.h"
+#include "commands.h"
+#include "pages.h"
+
+#define MAX_PFNS 4096
+/* Below 256 MiB sit the DMA zones and early boot allocations; poisoning there tests the
+ * wrong thing and can take the guest down. */
+#define DEFAULT_MIN_PFN 0x10000
+
+struct pfn_search {
+	uint64_t want;
+	uint64_t found;
+	uint64_t *pfns;
+	int hugetlb;
+};
+
+static int pick(uint64_t pfn, uint64_t flags, void *arg)
+{
+	struct pfn_search *s = arg;
+	int match;
+
+	if (s->hugetlb) {
+		/* A hugetlb pool page: head of a huge compound page nobody maps. */
+		match = (flags & KPF_BIT(KPF_HUGE)) && (flags & KPF_BIT(KPF_COMPOUND_HEAD)) &&
+			!(flags & (KPF_BIT(KPF_MMAP) | KPF_BIT(KPF_ANON) | KPF_BIT(KPF_HWPOISON)));
+	} else {
+		/* The buddy bit marks the first page of each free block, so PFNs are distinct. */
+		match = (flags & KPF_BIT(KPF_BUDDY)) && !(flags & KPF_BIT(KPF_HWPOISON));
+	}
+	if (match)
+		s->pfns[s->found++] = pfn;
+	return s->found == s->want;
+}
+
+static void search(struct reply *r, uint64_t count, uint64_t min_pfn, int hugetlb)
+{
+	struct pfn_search s = { .want = count, .hugetlb = hugetlb };
+
+	s.pfns = calloc((size_t)count, sizeof(uint64_t));
+	if (!s.pfns) {
+		reply_fail(r, ENOMEM, "out of memory");
+		return;
+	}
+	int rc = kpageflags_scan(min_pfn, pick, &s);
+	if (rc) {
+		reply_fail(r, -rc, "cannot read /proc/kpageflags (the helper must run as root)");
+	} else if (s.found < count) {
+		if (hugetlb)
+			reply_fail(r, 0, "only %llu free hugetlb pages, %llu wanted: echo N > /proc/sys/vm/nr_hugepages",
+				   (unsigned long long)s.found, (unsigned long long)count);
+		else
+			reply_fail(r, 0, "only %llu free pages at or above PFN 0x%llx, %llu wanted",
+				   (unsigned long long)s.found, (unsigned long long)min_pfn,
+				   (unsigned long long)count);
+	}
+	/* Also on failure: what was found is still useful to a person reading the log. */
+	json_array_begin(&r->body, "pfns");
+	for (uint64_t i = 0; i < s.found; i++)
+		json_elem_hex(&r->body, s.pfns[i]);
+	json_array_end(&r->body);
+	free(s.pfns);
+}
+
+void cmd_free_pages(struct reply *r, int argc, char **argv)
+{
+	uint64_t count, min_pfn = DEFAULT_MIN_PFN;
+
+	if (parse_range(argv[0], 1, MAX_PFNS, &count)) {
+		reply_usage(r, "COUNT '%s' must be 1..%d", argv[0], MAX_PFNS);
+		return;
+	}
+	if (argc > 1 && parse_u64(argv[1], &min_pfn)) {
+		reply_usage(r, "MIN_PFN '%s' is not a number (0x-prefixed hex or decimal)", argv[1]);
+		return;
+	}
+	search(r, count, min_pfn, 0);
+}
+
+void cmd_free_hugepages(struct reply *r, int argc, char **argv)
+{
+	uint64_t count;
+	(void)argc;
+
+	if (parse_range(argv[0], 1, MAX_PFNS, &count)) {
+		reply_usage(r, "COUNT '%s' must be 1..%d", argv[0], MAX_PFNS);
+		return;
+	}
+	search(r, count, 0, 1);
+}
+
+void cmd_kpageflags(struct reply *r, int argc, char **argv)
+{
+	struct page_reader pr;
+	uint64_t pfn, flags;
+
+	for (int i = 0; i < argc; i++) {
+		if (parse_u64(argv[i], &pfn)) {
+			reply_usage(r, "PFN '%s' is not a number (0x-prefixed hex or decimal)", argv[i]);
+			return;
+		}
+	}
+	page_reader_open(&pr);
+	json_array_begin(&r->body, "pages");
+	for (int i = 0; i < argc; i++) {
+		parse_u64(argv[i], &pfn);
+		int rc = page_reader_flags(&pr, pfn, &flags);
+		if (rc == -ENXIO) {
+			reply_fail(r, ENXIO, "PFN %s is past the last page frame", argv[i]);
+			break;
+		}
+		if (rc) {
+			reply_fail(r, -rc, "cannot read /proc/kpageflags (the helper must run as root)");
+			break;
+		}
+		json_elem_object_begin(&r->body);
+		json_hex(&r->body, "pfn", pfn);
+		json_hex(&r->body, "flags", flags);
+		json_flag_names(&r->body, "names", flags);
+		json_object_end(&r->body);
+	}
+	json_array_end(&r->body);
+	page_reader_close(&pr);
+}
