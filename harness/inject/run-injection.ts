@@ -1,8 +1,9 @@
 import { decodeTaint } from '../kernel-log/crash/taint.ts';
 import { KMSG_MARK_PREFIX } from '../kernel-log/reader/kmsg-command.ts';
 import { parseCrashes } from '../kernel-log/crash/parse-crashes.ts';
-import { kernelEvents } from '../kernel-log/events/parse-event.ts';
-import type { KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
+import { kernelEvents, parseKernelEvent } from '../kernel-log/events/parse-event.ts';
+import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
+import { normalisePfn } from '../kernel-log/events/pfn.ts';
 import { parseConsoleLine } from '../kernel-log/records/console-record.ts';
 import type { LogRecord } from '../kernel-log/records/log-record.ts';
 import { HelperGoneError, type HelperSession } from '../guest-helper/helper-session.ts';
@@ -27,6 +28,28 @@ export interface RunInjectionOptions {
 
 const FILE_KINDS = new Set(['pagecache-dirty', 'pagecache-clean', 'tmpfs-dirty', 'tmpfs-clean']);
 const SOFT_OFFLINE = new Set(['madvise-soft-offline', 'sysfs-soft-offline']);
+/**
+ * Methods whose memory_failure() runs later, from a work queue: an SRAO is logged by the
+ * #MC handler and handled afterwards. Touching the page before the kernel's verdict would
+ * race it (seen on 6.1: the owner read the page fine, then the kernel recovered it).
+ */
+const ASYNCHRONOUS_METHODS = new Set(['mce-srao']);
+const VERDICT_EVENTS = new Set(['memory-failure', 'already-poisoned', 'unhandlable-page', 'memory-outside-kernel', 'unknown-page-state']);
+const VERDICT_TIMEOUT_MS = 30_000;
+
+async function waitForVerdict(kmsg: KmsgReader, after: KmsgMark, pfn: bigint): Promise<void> {
+  const wanted = normalisePfn(pfn);
+  await kmsg
+    .waitFor(
+      (record) => {
+        const event = parseKernelEvent(record.text);
+        return event !== null && VERDICT_EVENTS.has(event.type) && 'pfn' in event && event.pfn === wanted;
+      },
+      { timeoutMs: VERDICT_TIMEOUT_MS, after, what: `the kernel's verdict on pfn ${wanted}` },
+    )
+    // No verdict is itself a result; the report shows the missing event.
+    .catch(() => undefined);
+}
 
 /**
  * One injection, observed from every side: the state before and after, the kernel log
@@ -69,6 +92,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
   }
   try {
     if (!guestAlive) throw new Error('guest gone');
+    if (ASYNCHRONOUS_METHODS.has(injector.method) && injection.result.ok) await waitForVerdict(kmsg, startMark, target.page.pfn);
     if (target.page.owner && options.touch) await observeOwner(helper, target, injector.method, outcome);
     await kmsg.markInKernelLog('inject-end');
     after = await takeSnapshot(run, { pfns });
