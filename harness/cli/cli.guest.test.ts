@@ -39,6 +39,19 @@ describe('memharness boot / exec', () => {
     expect(result.leftovers).toEqual([]);
   });
 
+  it('inject --json prints the injection, owner outcome, events and state diff as one object', async () => {
+    const result = await memharness(['inject', '--kernel', '6.1.0-56', '--method', 'madvise-hwpoison', '--target', 'anon', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+    expect(report.kernel).toBe('6.1.0-56-amd64');
+    expect(report.injection).toMatchObject({ method: 'madvise-hwpoison', target: { kind: 'anon' }, result: { ok: true } });
+    expect(report.outcome.access).toMatchObject({ outcome: 'sigbus', sigbus: { codeName: 'BUS_MCEERR_AR' } });
+    expect(report.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['hwpoison-injected', 'memory-failure']));
+    expect(report.stateDiff.meminfo.HardwareCorrupted.delta).toBe(4);
+    expect(report.guestAlive).toBe(true);
+    expect(result.leftovers).toEqual([]);
+  });
+
   it('exec runs the command in the guest and exits with its exit code', async () => {
     const result = await memharness(['exec', '--kernel', '6.1.0-56', '--', 'sh', '-c', 'uname -r; echo to-stderr >&2; exit 7']);
     expect(result.exitCode, result.stderr).toBe(7);
@@ -118,6 +131,24 @@ describe('bad input and failing guests get one clear message, exit 2, and no QEM
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(await processesMentioning(dir)).toEqual([]);
+  });
+
+  it('inject: an unknown method, and a method that cannot hit the target, are refused before any boot', async () => {
+    const unknown = await memharness(['inject', '--method', 'laser', '--target', 'anon']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/argument 'laser' is invalid. Allowed choices are debugfs, /);
+    const impossible = await memharness(['inject', '--method', 'madvise-hwpoison', '--target', 'free']);
+    expect(impossible.exitCode).toBe(2);
+    expect(impossible.stderr).toMatch(/--method madvise-hwpoison cannot target --target free: .*no owner to call madvise/);
+    expect(impossible.stderr).not.toMatch(/booting/);
+  });
+
+  it('inject: a guest that panics mid-injection is reported as a crash with its title, exit 1', async () => {
+    const result = await memharness(['inject', '--method', 'debugfs', '--target', 'free', '--before-inject', 'echo c > /proc/sysrq-trigger']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/the guest kernel crashed during `memharness inject --method debugfs --target free`: kernel panic: sysrq triggered crash/);
+    expect(result.stderr).toMatch(/full console log: \S+console\.log/);
+    expect(result.leftovers).toEqual([]);
   });
 
   it('an unknown flag is a usage error', async () => {

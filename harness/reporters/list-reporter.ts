@@ -1,0 +1,174 @@
+import { KERNEL_FAILURE_VERDICTS, type CaseResult, type RunResult } from '../results/run-result.ts';
+import { caseLongName, kernelLabel } from './case-naming.ts';
+import { caseProblem, summaryLines } from './list-summary.ts';
+import type { CaseBeginInfo, Reporter, RunError, RunPlan } from './reporter.ts';
+import { capText } from './text/cap-text.ts';
+import { createPaint, type Paint } from './text/colours.ts';
+import { escapeControl } from './text/escape-text.ts';
+import { formatDuration } from './text/format-duration.ts';
+import { VERDICT_STYLES } from './verdict-style.ts';
+
+/** The little of a stream the reporter needs; a TTY adds `columns`. */
+export interface TextSink {
+  write(text: string): unknown;
+  columns?: number;
+}
+
+export interface ListReporterOptions {
+  stream: TextSink;
+  isTTY: boolean;
+  colours: boolean;
+  outputDir?: string;
+  now?: () => number;
+  maxMessageChars?: number;
+  slowest?: number;
+}
+
+const CLEAR_LINE = '\r\x1b[K';
+
+/**
+ * Progress and results on the terminal. On a TTY a status line (case n of N, kernel, elapsed)
+ * is redrawn in place; in a CI log every case gets a start line instead, so a case that hangs
+ * until the job is killed can still be named. Guest text is escaped and capped everywhere.
+ */
+export class ListReporter implements Reporter {
+  readonly name = 'list';
+  private readonly options: ListReporterOptions;
+  private readonly paint: Paint;
+  private readonly now: () => number;
+  private readonly errors: RunError[] = [];
+  private readonly indexes = new Map<string, CaseBeginInfo>();
+  private runStartedAt = 0;
+  private total = 0;
+  private finished = 0;
+  private current: { info: CaseBeginInfo; startedAt: number } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private statusShown = false;
+
+  constructor(options: ListReporterOptions) {
+    this.options = options;
+    this.paint = createPaint(options.colours);
+    this.now = options.now ?? Date.now;
+  }
+
+  printsToStdio(): boolean {
+    return true;
+  }
+
+  onBegin(run: RunResult, plan: RunPlan): void {
+    this.runStartedAt = this.now();
+    this.total = plan.total;
+    const kernels = plan.kernels.map(kernelLabel).join(', ');
+    const shard = run.shard ? `, shard ${run.shard.index} of ${run.shard.total}` : '';
+    this.print(
+      `Running ${plan.total} case${plan.total === 1 ? '' : 's'} on ${plan.kernels.length} kernel${plan.kernels.length === 1 ? '' : 's'}` +
+        `${kernels ? ` (${escapeControl(kernels)})` : ''}${shard}, accel ${run.accelerator.accel}` +
+        this.paint.dim(` (${escapeControl(run.accelerator.reason)})`),
+    );
+  }
+
+  onCaseBegin(info: CaseBeginInfo): void {
+    this.indexes.set(this.caseSlot(info.kernel.id, info.key), info);
+    this.current = { info, startedAt: this.now() };
+    if (this.options.isTTY) {
+      this.drawStatus();
+      if (!this.timer) {
+        this.timer = setInterval(() => this.drawStatus(), 1000);
+        this.timer.unref();
+      }
+    } else {
+      this.print(this.paint.dim(`  … ${this.position(info)} ${escapeControl(`${kernelLabel(info.kernel)} › ${info.title}`)}${this.attemptNote(info)}`));
+    }
+  }
+
+  onCaseEnd(result: CaseResult): void {
+    this.finished++;
+    const info = this.indexes.get(this.caseSlot(result.kernel.id, result.key));
+    const style = VERDICT_STYLES[result.verdict];
+    const label = result.verdict === 'passed' ? '' : ` ${this.paint[style.colour](style.label)}`;
+    const position = info ? this.position(info) : `[${this.finished}/${this.total}]`;
+    const name = capText(escapeControl(caseLongName(result)), this.options.maxMessageChars ?? 300);
+    const lines = [`  ${this.paint[style.colour](style.symbol)} ${position} ${name}${label} ${this.paint.dim(`(${formatDuration(result.durationMs)})`)}`];
+    for (const detail of this.details(result)) lines.push(`      ${detail}`);
+    if (this.current?.info.key === result.key && this.current.info.kernel.id === result.kernel.id) this.current = null;
+    this.print(lines.join('\n'));
+  }
+
+  onError(error: RunError): void {
+    this.errors.push(error);
+    const text = capText(escapeControl(error.message, { multiline: true }), 2000).replace(/\n/g, '\n    ');
+    this.print(this.paint.magenta(`  ! error: ${text}`));
+  }
+
+  async onEnd(run: RunResult): Promise<void> {
+    this.stopTimer();
+    this.current = null;
+    this.print(
+      summaryLines(run, {
+        paint: this.paint,
+        errors: this.errors,
+        outputDir: this.options.outputDir,
+        elapsedMs: this.now() - this.runStartedAt,
+        slowest: this.options.slowest,
+        maxMessageChars: this.options.maxMessageChars,
+      }).join('\n'),
+    );
+  }
+
+  private details(result: CaseResult): string[] {
+    const max = this.options.maxMessageChars ?? 300;
+    const problem = caseProblem(result);
+    const lines: string[] = [];
+    if (problem) lines.push(capText(escapeControl(problem), max));
+    if (KERNEL_FAILURE_VERDICTS.includes(result.verdict) || result.verdict === 'infra-error') {
+      if (result.failure?.expectation) lines.push(this.paint.dim(`expectation: ${capText(escapeControl(result.failure.expectation), max)}`));
+      if (result.failure?.location) lines.push(this.paint.dim(`at ${escapeControl(result.failure.location)}`));
+      if (result.artifacts.console) lines.push(this.paint.dim(`console: ${escapeControl(result.artifacts.console)}`));
+    }
+    return lines.map((line) => (result.verdict === 'xfail' ? this.paint.dim(line) : line));
+  }
+
+  private caseSlot(kernelId: string, key: string): string {
+    return JSON.stringify([kernelId, key]);
+  }
+
+  private position(info: CaseBeginInfo): string {
+    return `[${info.index}/${info.total}]`;
+  }
+
+  private attemptNote(info: CaseBeginInfo): string {
+    return info.attempt > 1 ? ` (attempt ${info.attempt})` : '';
+  }
+
+  /** Everything printed goes through here, so the status line is never left half-overwritten. */
+  private print(text: string): void {
+    if (this.statusShown) this.options.stream.write(CLEAR_LINE);
+    this.statusShown = false;
+    this.options.stream.write(`${text}\n`);
+    if (this.options.isTTY && this.current) this.drawStatus();
+  }
+
+  private drawStatus(): void {
+    if (!this.current) return;
+    const { info, startedAt } = this.current;
+    const now = this.now();
+    const text =
+      `${this.position(info)} ${kernelLabel(info.kernel)} › ${info.title}${this.attemptNote(info)}` +
+      ` ${formatDuration(now - startedAt)} (run ${formatDuration(now - this.runStartedAt)})`;
+    // A status line that wraps cannot be redrawn with \r: keep it within the terminal.
+    const width = Math.max(20, (this.options.stream.columns ?? 100) - 1);
+    this.options.stream.write(`${CLEAR_LINE}${this.paint.cyan(capStatus(escapeControl(text), width))}`);
+    this.statusShown = true;
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.statusShown) this.options.stream.write(CLEAR_LINE);
+    this.statusShown = false;
+  }
+}
+
+function capStatus(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { sigbusSchema } from '../guest-helper/helper-messages.ts';
+import { INJECTION_METHODS, type InjectionRecord } from '../inject/injection.ts';
+import type { StateDiff } from '../state/state-diff.ts';
+import { MEMORY_FAILURE_COUNTERS } from '../state/state-snapshot.ts';
+import { VERDICTS, type CaseResult, type RunResult } from './run-result.ts';
+
+/**
+ * results.json as zod sees it. It mirrors run-result.ts field by field; the assignability
+ * checks at the bottom make `tsc` fail when the two drift apart. Unknown fields are dropped,
+ * not rejected, so a results.json from a newer harness with extra fields still reads.
+ */
+
+function availability<T extends z.ZodType>(value: T) {
+  return z.discriminatedUnion('available', [
+    z.object({ available: z.literal(true), value }),
+    z.object({ available: z.literal(false), reason: z.string() }),
+  ]);
+}
+
+const numberChange = z.object({ before: z.number(), after: z.number(), delta: z.number() });
+const textChange = z.object({ before: z.string().nullable(), after: z.string().nullable() });
+
+export const stateDiffSchema = z.object({
+  meminfo: z.record(z.string(), numberChange),
+  tainted: availability(
+    z.object({ before: z.number(), after: z.number(), addedBits: z.array(z.number()), removedBits: z.array(z.number()) }),
+  ),
+  memoryFailure: z.record(z.string(), availability(z.partialRecord(z.enum(MEMORY_FAILURE_COUNTERS), numberChange))),
+  hugepages: z.record(z.string(), z.record(z.string(), z.partialRecord(z.enum(['nr', 'free', 'surplus']), numberChange))),
+  memoryBlocks: z.record(z.string(), z.object({ state: textChange.optional(), validZones: textChange.optional(), present: textChange.optional() })),
+  pages: z.record(
+    z.string(),
+    availability(z.object({ before: z.array(z.string()), after: z.array(z.string()), set: z.array(z.string()), cleared: z.array(z.string()) })),
+  ),
+});
+
+export const injectionRecordSchema = z.object({
+  method: z.enum(INJECTION_METHODS),
+  target: z.object({ kind: z.string(), pfn: z.string(), physAddr: z.string(), vaddr: z.string().optional() }),
+  action: z.string(),
+  startedAtMs: z.number(),
+  endedAtMs: z.number(),
+  result: z.object({
+    ok: z.boolean(),
+    errno: z.string().optional(),
+    message: z.string().optional(),
+    sigbus: sigbusSchema.nullable().optional(),
+  }),
+});
+
+export const kernelInfoSchema = z.object({
+  id: z.string().min(1),
+  release: z.string(),
+  debianPackage: z.string().optional(),
+  debianVersion: z.string().optional(),
+  upstreamVersion: z.string().optional(),
+});
+
+export const failureInfoSchema = z.object({
+  message: z.string(),
+  expectation: z.string().optional(),
+  expected: z.unknown().optional(),
+  actual: z.unknown().optional(),
+  location: z.string().optional(),
+});
+
+export const crashInfoSchema = z.object({
+  title: z.string(),
+  kind: z.string(),
+  report: z.string(),
+  taint: z.string().optional(),
+});
+
+const verdict = z.enum(VERDICTS);
+
+export const attemptResultSchema = z.object({
+  attempt: z.number().int().positive(),
+  verdict: verdict.exclude(['flaky']),
+  durationMs: z.number().nonnegative(),
+  failure: failureInfoSchema.optional(),
+  crash: crashInfoSchema.optional(),
+  isolation: z.enum(['restore', 'boot']),
+});
+
+export const caseResultSchema = z.object({
+  key: z.string().min(1),
+  suite: z.string(),
+  caseId: z.string(),
+  title: z.string(),
+  tags: z.array(z.string()),
+  parameters: z.record(z.string(), z.string()),
+  reference: z.string().optional(),
+  kernel: kernelInfoSchema,
+  repeatIndex: z.number().int().nonnegative(),
+  verdict,
+  skipReason: z.string().optional(),
+  durationMs: z.number().nonnegative(),
+  attempts: z.array(attemptResultSchema),
+  failure: failureInfoSchema.optional(),
+  crash: crashInfoSchema.optional(),
+  injections: z.array(injectionRecordSchema),
+  events: z.array(z.looseObject({ type: z.string(), text: z.string(), atMs: z.number().optional() })),
+  stateDiff: stateDiffSchema.optional(),
+  // Values are never undefined in JSON; the model allows it only for optional named paths.
+  artifacts: z.record(z.string(), z.string().optional()),
+});
+
+export const runResultSchema = z.object({
+  schemaVersion: z.literal(1),
+  runId: z.string().min(1),
+  harnessVersion: z.string(),
+  startedAt: z.iso.datetime({ offset: true }),
+  endedAt: z.iso.datetime({ offset: true }).nullable(),
+  complete: z.boolean(),
+  interrupted: z.boolean(),
+  host: z.object({ hostname: z.string(), cpus: z.number().int(), memoryMiB: z.number(), kernel: z.string() }),
+  qemu: z.string(),
+  accelerator: z.object({ accel: z.enum(['kvm', 'tcg']), reason: z.string() }),
+  kernels: z.array(kernelInfoSchema),
+  suites: z.array(z.object({ path: z.string(), sha256: z.string() })),
+  shard: z.object({ index: z.number().int().positive(), total: z.number().int().positive() }).optional(),
+  cases: z.array(caseResultSchema),
+});
+
+// Drift guards: each direction must type-check, or the schema no longer describes the model.
+type Assignable<From, To> = [From] extends [To] ? true : false;
+const drift = {
+  runOut: true satisfies Assignable<z.output<typeof runResultSchema>, RunResult>,
+  runIn: true satisfies Assignable<RunResult, z.input<typeof runResultSchema>>,
+  caseOut: true satisfies Assignable<z.output<typeof caseResultSchema>, CaseResult>,
+  injectionIn: true satisfies Assignable<InjectionRecord, z.input<typeof injectionRecordSchema>>,
+  stateDiffIn: true satisfies Assignable<StateDiff, z.input<typeof stateDiffSchema>>,
+  stateDiffOut: true satisfies Assignable<z.output<typeof stateDiffSchema>, StateDiff>,
+};
+void drift;

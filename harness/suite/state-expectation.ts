@@ -1,0 +1,170 @@
+import type { TaintFlag } from '../kernel-log/crash/taint.ts';
+import { TAINT_FLAGS } from '../kernel-log/crash/taint.ts';
+import { normaliseHex, type Hex } from '../kernel-log/events/pfn.ts';
+import { KPAGEFLAG_BITS } from '../state/kpageflags.ts';
+import { MEMORY_FAILURE_COUNTERS, type MemoryFailureCounter } from '../state/state-snapshot.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { parseNumberMatcher, type NumberMatcher } from './number-matcher.ts';
+import { isPlainObject } from './unknown-keys.ts';
+import type { PathIssue } from './validate.ts';
+import { parseValueRef } from './value-ref.ts';
+
+/** `node0`, `node1`... or `all` (summed over nodes: the page's node is rarely known in advance). */
+export type NodeSelector = `node${number}` | 'all';
+/** A memory block by name, or the block holding a target's page. */
+export type BlockRef = { kind: 'name'; name: string } | { kind: 'target'; target: string };
+/** A page by target (its PFN when prepared) or by literal PFN. */
+export type PageRef = { kind: 'target'; target: string } | { kind: 'pfn'; pfn: Hex };
+
+/**
+ * One check on the state diff (harness/state/state-diff.ts), keyed by a path into it.
+ * Numbers are deltas (after - before); the diff omits unchanged values, so absent is 0.
+ */
+export type StateCheck =
+  | { section: 'meminfo'; field: string; delta: NumberMatcher }
+  | { section: 'memoryFailure'; node: NodeSelector; counter: MemoryFailureCounter; delta: NumberMatcher }
+  | { section: 'hugepages'; node: NodeSelector; size: string; field: 'nr' | 'free' | 'surplus'; delta: NumberMatcher }
+  | { section: 'memoryBlocks'; block: BlockRef; field: 'state' | 'validZones' | 'present'; before: string | null; after: string | null }
+  | { section: 'tainted'; added: TaintFlag[]; removed: TaintFlag[] }
+  | { section: 'pages'; page: PageRef; set: string[]; cleared: string[]; has: string[]; lacks: string[] };
+
+export const STATE_ROOTS = ['meminfo', 'memoryFailure', 'hugepages', 'memoryBlocks', 'tainted', 'pages'] as const;
+
+/** Whether an expectation key is meant as a state path (then its problems are about the path). */
+export function looksLikeStatePath(key: string): boolean {
+  const root = key.split('.')[0] ?? '';
+  return (STATE_ROOTS as readonly string[]).includes(root);
+}
+
+const PAGE_FLAG_NAMES = Object.values(KPAGEFLAG_BITS);
+const NODE = /^(node\d+|all)$/;
+
+type Parsed = { check?: StateCheck; issues: PathIssue[] };
+const fail = (message: string, path: PropertyKey[] = []): Parsed => ({ issues: [{ path, message }] });
+
+/** Parses `meminfo.HardwareCorrupted: +4`, `pages.$t0: { set: [hwpoison] }`, ... (the key and its value). */
+export function parseStateCheck(key: string, value: unknown): Parsed {
+  const parts = key.split('.');
+  const root = parts[0];
+  const keyProblem = (message: string): Parsed => ({ issues: [{ path: [], part: 'key', message }] });
+  switch (root) {
+    case 'meminfo': {
+      if (parts.length !== 2 || !/^[A-Za-z0-9_()]+$/.test(parts[1]!)) return keyProblem(`expected meminfo.<Field> as in /proc/meminfo, e.g. meminfo.HardwareCorrupted`);
+      const field = parts[1]!;
+      const delta = parseNumberMatcher(value, { none: false, ...(field.startsWith('HugePages_') ? {} : { unit: 'kB' as const }) });
+      return typeof delta === 'string' ? fail(delta) : { check: { section: 'meminfo', field, delta }, issues: [] };
+    }
+    case 'memoryFailure': {
+      if (parts.length !== 3 || !NODE.test(parts[1]!)) return keyProblem(`expected memoryFailure.<node0|all>.<${MEMORY_FAILURE_COUNTERS.join('|')}>`);
+      const counter = parts[2]!;
+      if (!(MEMORY_FAILURE_COUNTERS as readonly string[]).includes(counter)) return keyProblem(`no memory_failure counter '${counter}' (counters: ${MEMORY_FAILURE_COUNTERS.join(', ')})${didYouMean(counter, MEMORY_FAILURE_COUNTERS)}`);
+      const delta = parseNumberMatcher(value, { none: false });
+      return typeof delta === 'string' ? fail(delta) : { check: { section: 'memoryFailure', node: parts[1] as NodeSelector, counter: counter as MemoryFailureCounter, delta }, issues: [] };
+    }
+    case 'hugepages': {
+      const fields = ['nr', 'free', 'surplus'];
+      if (parts.length !== 4 || !NODE.test(parts[1]!) || !/^\d+kB$/.test(parts[2]!) || !fields.includes(parts[3]!)) {
+        return keyProblem(`expected hugepages.<node0|all>.<size, e.g. 2048kB>.<nr|free|surplus>${parts[3] ? didYouMean(parts[3], fields) : ''}`);
+      }
+      const delta = parseNumberMatcher(value, { none: false });
+      return typeof delta === 'string' ? fail(delta) : { check: { section: 'hugepages', node: parts[1] as NodeSelector, size: parts[2]!, field: parts[3] as 'nr' | 'free' | 'surplus', delta }, issues: [] };
+    }
+    case 'memoryBlocks':
+      return parseBlockCheck(parts, value, keyProblem);
+    case 'tainted':
+      return parts.length === 1 ? parseTaintCheck(value) : keyProblem("'tainted' has no sub-paths; write tainted: { added: [M] }");
+    case 'pages':
+      return parsePageCheck(parts, value, keyProblem);
+    default:
+      return keyProblem(`unknown state path '${key}' (roots: ${STATE_ROOTS.join(', ')})`);
+  }
+}
+
+function parseBlockCheck(parts: string[], value: unknown, keyProblem: (m: string) => Parsed): Parsed {
+  const fields = ['state', 'validZones', 'present'] as const;
+  const blockText = parts[1] ?? '';
+  const field = parts[2] as (typeof fields)[number] | undefined;
+  if (parts.length !== 3 || !field || !fields.includes(field)) return keyProblem(`expected memoryBlocks.<memoryN|$t0>.<${fields.join('|')}>${parts[2] ? didYouMean(parts[2], fields) : ''}`);
+  let block: BlockRef;
+  if (/^memory\d+$/.test(blockText)) block = { kind: 'name', name: blockText };
+  else {
+    const ref = parseValueRef(blockText);
+    if (!ref || typeof ref === 'string' || ref.kind !== 'target' || ref.property !== 'pfn') return keyProblem(`'${blockText}' is not a memory block: write memory12, or $t0 for the block holding target t0`);
+    block = { kind: 'target', target: ref.target };
+  }
+  if (typeof value === 'string') return { check: { section: 'memoryBlocks', block, field, before: null, after: value }, issues: [] };
+  if (isPlainObject(value)) {
+    const issues: PathIssue[] = [];
+    for (const key of Object.keys(value)) if (key !== 'before' && key !== 'after') issues.push({ path: [key], part: 'key', message: `unknown key '${key}' (expected before, after)${didYouMean(key, ['before', 'after'])}` });
+    const before = value['before'];
+    const after = value['after'];
+    if (before !== undefined && typeof before !== 'string') issues.push({ path: ['before'], message: 'expected a string' });
+    if (after !== undefined && typeof after !== 'string') issues.push({ path: ['after'], message: 'expected a string' });
+    if (before === undefined && after === undefined) issues.push({ path: [], message: 'give before:, after: or both' });
+    if (issues.length > 0) return { issues };
+    return { check: { section: 'memoryBlocks', block, field, before: (before as string | undefined) ?? null, after: (after as string | undefined) ?? null }, issues: [] };
+  }
+  return fail(`expected the value after the case (e.g. offline) or { before: ..., after: ... }`);
+}
+
+function parseTaintCheck(value: unknown): Parsed {
+  if (!isPlainObject(value)) return fail('expected { added: [M] } and/or { removed: [...] } (taint letters or names)');
+  const issues: PathIssue[] = [];
+  const lists: Record<'added' | 'removed', TaintFlag[]> = { added: [], removed: [] };
+  for (const [key, list] of Object.entries(value)) {
+    if (key !== 'added' && key !== 'removed') {
+      issues.push({ path: [key], part: 'key', message: `unknown key '${key}' (expected added, removed)${didYouMean(key, ['added', 'removed'])}` });
+      continue;
+    }
+    const parsed = parseTaintFlags(list);
+    if (typeof parsed === 'string') issues.push({ path: [key], message: parsed });
+    else lists[key] = parsed;
+  }
+  return issues.length > 0 ? { issues } : { check: { section: 'tainted', added: lists.added, removed: lists.removed }, issues: [] };
+}
+
+/** Taint flags by letter (M, W) or name (MACHINE_CHECK), as the kernel shows them. */
+export function parseTaintFlags(value: unknown): TaintFlag[] | string {
+  if (!Array.isArray(value)) return 'expected a list of taint flags, e.g. [M] or [MACHINE_CHECK]';
+  const flags: TaintFlag[] = [];
+  for (const item of value) {
+    const flag = TAINT_FLAGS.find((candidate) => candidate.letter === item || candidate.name === item);
+    if (!flag) {
+      const all = TAINT_FLAGS.flatMap((candidate) => [candidate.letter, candidate.name]);
+      return `unknown taint flag ${JSON.stringify(item)} (letters: ${TAINT_FLAGS.map((f) => f.letter).join('')})${typeof item === 'string' ? didYouMean(item, all) : ''}`;
+    }
+    flags.push(flag);
+  }
+  return flags;
+}
+
+function parsePageCheck(parts: string[], value: unknown, keyProblem: (m: string) => Parsed): Parsed {
+  const pageText = parts.slice(1).join('.');
+  let page: PageRef;
+  if (/^0x[0-9a-fA-F]+$/.test(pageText)) page = { kind: 'pfn', pfn: normaliseHex(pageText) };
+  else {
+    const ref = parseValueRef(pageText);
+    if (!ref || typeof ref === 'string' || ref.kind !== 'target' || ref.property !== 'pfn') return keyProblem(`expected pages.$t0 (a target's page) or pages.0x1234 (a PFN), got '${parts.join('.')}'`);
+    page = { kind: 'target', target: ref.target };
+  }
+  if (!isPlainObject(value)) return fail('expected { set: [hwpoison] }, with set, cleared, has or lacks lists of kpageflags names');
+  const keys = ['set', 'cleared', 'has', 'lacks'] as const;
+  const lists: Record<(typeof keys)[number], string[]> = { set: [], cleared: [], has: [], lacks: [] };
+  const issues: PathIssue[] = [];
+  for (const [key, list] of Object.entries(value)) {
+    if (!(keys as readonly string[]).includes(key)) {
+      issues.push({ path: [key], part: 'key', message: `unknown key '${key}' (expected ${keys.join(', ')})${didYouMean(key, keys)}` });
+      continue;
+    }
+    if (!Array.isArray(list)) {
+      issues.push({ path: [key], message: 'expected a list of kpageflags names, e.g. [hwpoison]' });
+      continue;
+    }
+    list.forEach((name, index) => {
+      if (typeof name === 'string' && PAGE_FLAG_NAMES.includes(name)) lists[key as (typeof keys)[number]].push(name);
+      else issues.push({ path: [key, index], message: `unknown kpageflags name ${JSON.stringify(name)}${typeof name === 'string' ? didYouMean(name, PAGE_FLAG_NAMES) : ''}` });
+    });
+  }
+  if (issues.length === 0 && keys.every((key) => lists[key].length === 0)) issues.push({ path: [], message: 'name at least one flag under set, cleared, has or lacks' });
+  return issues.length > 0 ? { issues } : { check: { section: 'pages', page, ...lists }, issues: [] };
+}

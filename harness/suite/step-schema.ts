@@ -1,0 +1,271 @@
+import { z } from 'zod';
+import type { CorruptFilter } from '../inject/debugfs-hwpoison.ts';
+import { INJECTION_METHODS, type InjectionMethod } from '../inject/injection.ts';
+import { BLOCK_STATES, type BlockStateRequest } from '../inject/memory-block.ts';
+import { TARGET_KINDS, type TargetKind } from '../inject/targets.ts';
+import { idSchema, modifiersShape, targetNameSchema, type Xfail } from './common-schema.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { durationSchema } from './duration.ts';
+import { parseEventMatcher, type EventMatcher } from './event-matcher.ts';
+import type { SourceLocation } from './problems.ts';
+import type { Requirement } from './requirement-schema.ts';
+import { sigbusSchema, type SigbusMatcher } from './sigbus.ts';
+import type { BlockRef } from './state-expectation.ts';
+import { isPlainObject } from './unknown-keys.ts';
+import { forwardIssues, parseInside, unknownKeyMessage } from './validate.ts';
+import { parseValueRef } from './value-ref.ts';
+
+/** What one step does; each maps onto one existing harness call (named in the comment). */
+export type StepAction =
+  /** prepareTarget(guest, helper, targetKind, name) */
+  | { kind: 'target'; name: string; targetKind: TargetKind }
+  /** helper.fill(target, seed) */
+  | { kind: 'fill'; target: string; seed: number }
+  /** helper.verify(target, seed); seed null: the target's last fill seed */
+  | { kind: 'verify'; target: string; seed: number | null }
+  /** helper.access(target, index, mode) */
+  | { kind: 'access'; target: string; index: number; mode: 'read' | 'write' }
+  /** helper.fsync(target) / helper.msync(target) / helper.release(target) */
+  | { kind: 'fsync' | 'msync' | 'release'; target: string }
+  /** helper.setMceKill(policy): prctl(PR_MCE_KILL) for the helper */
+  | { kind: 'mceKill'; policy: 'early' | 'late' | 'default' }
+  /** INJECTORS[method].inject({ guest }, page of target) */
+  | { kind: 'inject'; method: InjectionMethod; target: string }
+  /** setCorruptFilter(guest, filter) */
+  | { kind: 'corruptFilter'; filter: CorruptFilter }
+  /** setMemoryBlockState(guest, block, state); a target block via blockOfPfn */
+  | { kind: 'memoryBlock'; block: BlockRef; state: BlockStateRequest }
+  /** waitForKernelEvent(reader, type, { where: eventMatches(...) , timeoutMs }) */
+  | { kind: 'wait'; event: EventMatcher }
+  /** guest.exec(command) */
+  | { kind: 'shell'; command: string }
+  /** writeGuestFile(guest, /proc/sys/<key with / for .>, value) per setting, in order */
+  | { kind: 'sysctl'; settings: Array<{ key: string; value: string }> }
+  | { kind: 'sleep'; ms: number }
+  /** takes the "before" state snapshot here instead of just before the first inject */
+  | { kind: 'snapshot' };
+
+export type StepKind = StepAction['kind'];
+
+/** What a step's own result must be. Unset fields are not checked. */
+export interface StepOutcome {
+  /** The write/syscall/request succeeded (inject result.ok, helper reply ok, ret 0). */
+  ok?: boolean;
+  /** errno name of the failure (EIO, EBUSY, EHWPOISON); null: no errno (success). */
+  errno?: string | null;
+  sigbus?: SigbusMatcher | 'none';
+  /** shell: exit status. */
+  exit?: number;
+  /** shell: regexes the output must match. */
+  stdout?: string;
+  stderr?: string;
+  /** verify: the data read back is the filled pattern. */
+  intact?: boolean;
+  /** memoryBlock: the block's state read back after the write. */
+  state?: string;
+  when: Requirement[] | null;
+  xfail: Xfail | null;
+}
+
+export interface Step {
+  /** Position in the case's step list. */
+  index: number;
+  id: string | null;
+  action: StepAction;
+  /** null: the called API's own default. */
+  timeoutMs: number | null;
+  /** Run the step only on kernels where this holds. */
+  when: Requirement[] | null;
+  /** Checked right after the step. Filled with the default where the step has one (shell: exit 0). */
+  expect: StepOutcome[];
+  /** Set by the loader. */
+  location: SourceLocation;
+  text: string;
+}
+
+/** Kinds whose failure is a broken case set-up, not a kernel verdict: the runner stops the case. */
+export const MUST_SUCCEED: readonly StepKind[] = ['target', 'fill', 'release', 'mceKill', 'corruptFilter', 'wait', 'sleep', 'snapshot'];
+
+const targetRef = z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema }));
+const seedSchema = z.number().int().min(0).max(0xffff_ffff);
+/** prepareTarget fills owned pages with this seed, so a plain `verify: t0` checks against it. */
+export const DEFAULT_FILL_SEED = 0x5eed;
+
+const bigintSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/, 'a number or hex string')]).transform((value) => BigInt(value));
+
+const errnoSchema = z.union([z.literal('none'), z.string().regex(/^E[A-Z0-9]+$/, 'an errno name such as EIO, or none')]).transform((value) => (value === 'none' ? null : value));
+
+const regexSchema = z.string().superRefine((pattern, ctx) => {
+  try {
+    new RegExp(pattern);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `bad regex: ${error instanceof Error ? error.message : String(error)}` });
+  }
+});
+
+const OUTCOME_FIELDS = {
+  ok: z.boolean(),
+  errno: errnoSchema,
+  sigbus: sigbusSchema,
+  exit: z.number().int().min(0).max(255),
+  stdout: regexSchema,
+  stderr: regexSchema,
+  intact: z.boolean(),
+  state: z.string().min(1),
+} as const;
+type OutcomeField = keyof typeof OUTCOME_FIELDS;
+
+interface KindSpec {
+  value: z.ZodType;
+  build: (value: never) => StepAction;
+  outcomes: readonly OutcomeField[];
+  defaultExpect?: Omit<StepOutcome, 'when' | 'xfail'>;
+}
+
+function kind<S extends z.ZodType>(value: S, build: (value: z.output<S>) => StepAction, outcomes: readonly OutcomeField[] = [], defaultExpect?: KindSpec['defaultExpect']): KindSpec {
+  return { value, build: build as (value: never) => StepAction, outcomes, ...(defaultExpect ? { defaultExpect } : {}) };
+}
+
+const TARGET_KIND_NAMES = Object.keys(TARGET_KINDS) as [TargetKind, ...TargetKind[]];
+
+export const STEP_KINDS: Readonly<Record<StepKind, KindSpec>> = {
+  target: kind(z.object({ name: targetNameSchema, kind: z.enum(TARGET_KIND_NAMES) }), (v) => ({ kind: 'target', name: v.name, targetKind: v.kind })),
+  fill: kind(
+    z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema, seed: seedSchema.default(DEFAULT_FILL_SEED) })),
+    (v) => ({ kind: 'fill', target: v.target, seed: v.seed }),
+  ),
+  verify: kind(
+    z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema, seed: seedSchema.optional() })),
+    (v) => ({ kind: 'verify', target: v.target, seed: v.seed ?? null }),
+    ['intact', 'sigbus'],
+  ),
+  access: kind(
+    z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema, mode: z.enum(['read', 'write']).default('read'), index: z.number().int().min(0).default(0) })),
+    (v) => ({ kind: 'access', target: v.target, mode: v.mode, index: v.index }),
+    ['sigbus'],
+  ),
+  fsync: kind(targetRef, (v) => ({ kind: 'fsync', target: v.target }), ['ok', 'errno']),
+  msync: kind(targetRef, (v) => ({ kind: 'msync', target: v.target }), ['ok', 'errno']),
+  release: kind(targetRef, (v) => ({ kind: 'release', target: v.target })),
+  mceKill: kind(z.enum(['early', 'late', 'default']), (policy) => ({ kind: 'mceKill', policy })),
+  inject: kind(z.object({ method: z.enum(INJECTION_METHODS), target: targetNameSchema }), (v) => ({ kind: 'inject', method: v.method, target: v.target }), ['ok', 'errno', 'sigbus']),
+  corruptFilter: kind(
+    z.object({ enable: z.boolean().optional(), devMajor: z.number().int().min(0).optional(), devMinor: z.number().int().min(0).optional(), memcg: bigintSchema.optional(), flagsMask: bigintSchema.optional(), flagsValue: bigintSchema.optional() }),
+    (v) => ({ kind: 'corruptFilter', filter: Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as CorruptFilter }),
+  ),
+  memoryBlock: kind(
+    z.object({ block: z.string(), state: z.enum(BLOCK_STATES) }).transform((v, ctx) => {
+      if (/^memory\d+$/.test(v.block)) return { block: { kind: 'name', name: v.block } as BlockRef, state: v.state };
+      const ref = parseValueRef(v.block);
+      if (ref && typeof ref !== 'string' && ref.kind === 'target' && ref.property === 'pfn') return { block: { kind: 'target', target: ref.target } as BlockRef, state: v.state };
+      ctx.addIssue({ code: 'custom', path: ['block'], message: `expected a memory block (memory12) or $t0 (the block holding target t0), got '${v.block}'` });
+      return z.NEVER;
+    }),
+    (v) => ({ kind: 'memoryBlock', block: v.block, state: v.state }),
+    ['ok', 'errno', 'state'],
+  ),
+  wait: kind(
+    z.unknown().transform((value, ctx) => {
+      const raw = typeof value === 'string' ? { event: value } : value;
+      if (!isPlainObject(raw)) {
+        ctx.addIssue({ code: 'custom', message: 'expected a kernel event type, or { event: TYPE, field: value, ... }' });
+        return z.NEVER;
+      }
+      const { matcher, issues } = parseEventMatcher(raw, []);
+      if (!matcher) {
+        forwardIssues(ctx, typeof value === 'string' ? issues.map((issue) => ({ ...issue, path: [] })) : issues);
+        return z.NEVER;
+      }
+      return matcher;
+    }),
+    (event) => ({ kind: 'wait', event }),
+  ),
+  shell: kind(z.string().min(1), (command) => ({ kind: 'shell', command }), ['exit', 'stdout', 'stderr'], { exit: 0 }),
+  sysctl: kind(
+    z.record(z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_-]+)+$/, 'a sysctl name such as vm.memory_failure_early_kill'), z.union([z.string(), z.number()]).transform(String)),
+    (settings) => ({ kind: 'sysctl', settings: Object.entries(settings).map(([key, value]) => ({ key, value })) }),
+    ['ok', 'errno'],
+    { ok: true },
+  ),
+  sleep: kind(durationSchema, (ms) => ({ kind: 'sleep', ms })),
+  snapshot: kind(z.literal('before'), () => ({ kind: 'snapshot' })),
+};
+
+export const STEP_KIND_NAMES = Object.keys(STEP_KINDS) as StepKind[];
+const COMMON_KEYS = ['id', 'timeout', 'when', 'expect'];
+
+function outcomeSchema(kindName: StepKind, spec: KindSpec) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const field of spec.outcomes) shape[field] = OUTCOME_FIELDS[field].optional();
+  const one = z.object({ ...shape, ...modifiersShape }).transform((value): StepOutcome => {
+    const { when, xfail, ...fields } = value as Record<string, unknown> & { when?: Requirement[]; xfail?: Xfail };
+    return { ...(fields as Omit<StepOutcome, 'when' | 'xfail'>), when: when ?? null, xfail: xfail ?? null };
+  });
+  if (spec.outcomes.length === 0) {
+    return z.unknown().transform((_value, ctx) => {
+      ctx.addIssue({ code: 'custom', message: `a ${kindName} step has no outcome to check: if it fails, the case stops` });
+      return z.NEVER;
+    });
+  }
+  return z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(one).min(1));
+}
+
+/** The per-kind schema of a whole step item: the action key plus the common keys. */
+function stepItemSchema(kindName: StepKind) {
+  const spec = STEP_KINDS[kindName];
+  return z
+    .object({
+      [kindName]: spec.value,
+      id: idSchema.optional(),
+      timeout: durationSchema.optional(),
+      when: modifiersShape.when,
+      expect: outcomeSchema(kindName, spec).optional(),
+    })
+    .transform((value) => {
+      const record = value as Record<string, unknown>;
+      const expect = (record['expect'] as StepOutcome[] | undefined) ?? (spec.defaultExpect ? [{ ...spec.defaultExpect, when: null, xfail: null }] : []);
+      return {
+        id: (record['id'] as string | undefined) ?? null,
+        action: spec.build(record[kindName] as never),
+        timeoutMs: (record['timeout'] as number | undefined) ?? null,
+        when: (record['when'] as Requirement[] | undefined) ?? null,
+        expect,
+      };
+    });
+}
+
+const ITEM_SCHEMAS = new Map(STEP_KIND_NAMES.map((name) => [name, stepItemSchema(name)]));
+
+export type ParsedStep = Omit<Step, 'index' | 'location' | 'text'>;
+
+/** One step item: exactly one action key decides which schema applies. */
+export const stepSchema = z.unknown().transform((value, ctx): ParsedStep => {
+  if (!isPlainObject(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected a step: a mapping with one of ${STEP_KIND_NAMES.join(', ')}` });
+    return z.NEVER;
+  }
+  const keys = Object.keys(value);
+  const kinds = keys.filter((key): key is StepKind => (STEP_KIND_NAMES as string[]).includes(key));
+  if (kinds.length === 0) {
+    const strays = keys.filter((key) => !COMMON_KEYS.includes(key));
+    if (strays.length > 0) {
+      for (const stray of strays) ctx.addIssue({ code: 'custom', path: [stray], params: { part: 'key' }, message: `unknown step '${stray}'${didYouMean(stray, STEP_KIND_NAMES) || ` (steps: ${STEP_KIND_NAMES.join(', ')})`}` });
+    } else {
+      ctx.addIssue({ code: 'custom', message: `a step needs an action: one of ${STEP_KIND_NAMES.join(', ')}` });
+    }
+    return z.NEVER;
+  }
+  if (kinds.length > 1) {
+    ctx.addIssue({ code: 'custom', path: [kinds[1]!], params: { part: 'key' }, message: `one action per step: this step has both ${kinds[0]} and ${kinds[1]}; make them two steps` });
+    return z.NEVER;
+  }
+  const kindName = kinds[0]!;
+  for (const key of keys) {
+    if (key !== kindName && !COMMON_KEYS.includes(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], params: { part: 'key' }, message: unknownKeyMessage(key, [kindName, ...COMMON_KEYS]) });
+    }
+  }
+  const schema = ITEM_SCHEMAS.get(kindName)!;
+  const picked = Object.fromEntries(keys.filter((key) => key === kindName || COMMON_KEYS.includes(key)).map((key) => [key, value[key]]));
+  return parseInside(schema, picked, ctx) as ParsedStep;
+});
