@@ -6,6 +6,7 @@ import { bootSharedTestGuest, withConsoleOnFailure, type SharedTestGuest } from 
 import type { InjectionReport } from './injection-report.ts';
 import type { InjectionMethod } from './injection.ts';
 import { INJECTORS } from './injectors.ts';
+import { srarCmdline } from './machine-check.ts';
 import { setMemoryBlockState } from './memory-block.ts';
 import { runInjection } from './run-injection.ts';
 import { SCRATCH_FS_MODULES } from './scratch-fs.ts';
@@ -23,7 +24,8 @@ describe.each([
   let counter = 0;
 
   beforeAll(async () => {
-    shared = await bootSharedTestGuest(ref, { modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES] });
+    // One guest for every method: SRAR's isolated CPU does not change the other results.
+    shared = await bootSharedTestGuest(ref, { modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES], cmdline: srarCmdline(2) });
     kmsg = await startGuestKmsgReader(shared.guest);
   });
   afterAll(async () => {

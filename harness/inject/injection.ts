@@ -1,6 +1,7 @@
 import type { HelperSession } from '../guest-helper/helper-session.ts';
 import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
 import type { Guest } from '../vm/guest.ts';
+import type { GuestSpec } from '../vm/guest-spec.ts';
 
 export const INJECTION_METHODS = [
   'debugfs',
@@ -54,6 +55,8 @@ export interface Injector {
   /** Why this method cannot hit that target, or null when it can. */
   refuse(target: PageTarget): string | null;
   inject(context: InjectionContext, target: PageTarget): Promise<InjectionRecord>;
+  /** How the guest must be set up for this method to be meaningful (e.g. SRAR's isolated CPU). */
+  guestRequirements?: ((spec: GuestSpec) => GuestSpec) | undefined;
 }
 
 export function pfnHex(pfn: bigint): string {

@@ -16,7 +16,22 @@ const MCE_KINDS = {
 } as const;
 
 const SPIN_MS = 4_000;
-const MCE_CPU = 0;
+
+/**
+ * The kernel command line that makes an SRAR land in user mode: the last CPU is isolated
+ * from the scheduler and from the tick (nohz_full), and device interrupts stay on CPU 0, so
+ * while the owner spins there the CPU is almost never in the kernel. Without it, recorded
+ * 6.12 guests panicked when the MCE caught CPU 0 in the network stack.
+ */
+export function srarCmdline(cpus: number): string[] {
+  const cpu = cpus - 1;
+  return [`isolcpus=nohz,domain,${cpu}`, `nohz_full=${cpu}`, 'irqaffinity=0'];
+}
+
+/** The CPU that takes the machine check: for SRAR the isolated one the owner spins on. */
+function mceCpu(method: keyof typeof MCE_KINDS, cpus: number): number {
+  return method === 'mce-srar' ? cpus - 1 : 0;
+}
 
 function mceInjector(method: keyof typeof MCE_KINDS): Injector {
   const kind = MCE_KINDS[method];
@@ -30,14 +45,16 @@ function mceInjector(method: keyof typeof MCE_KINDS): Injector {
       method === 'mce-srar' && !target.owner
         ? `mce-srar needs a process consuming the page (an owned target such as anon); on an idle ${target.kind} page the guest kernel panics`
         : null,
+    guestRequirements: method === 'mce-srar' ? (spec) => ({ ...spec, cpus: Math.max(2, spec.cpus), cmdline: [...spec.cmdline, ...srarCmdline(Math.max(2, spec.cpus))] }) : undefined,
     async inject({ guest }, target: PageTarget): Promise<InjectionRecord> {
       const address = `0x${physAddrOf(target.pfn).toString(16)}`;
-      const command = `mce -b ${MCE_CPU} 9 ${kind.status} ${kind.mcgStatus} ${address} 0x8c`;
+      const cpu = mceCpu(method, guest.spec.cpus);
+      const command = `mce -b ${cpu} 9 ${kind.status} ${kind.mcgStatus} ${address} 0x8c`;
       // A real MCE disables unpoison and taints the kernel ('M') for the rest of the boot.
       guest.markNotReusable(`took a QEMU machine check (${method}) at ${address}`);
       const owner = method === 'mce-srar' ? target.owner : undefined;
       const spinning = owner ? owner.helper.waitForEvent('spinning', 10_000) : undefined;
-      const spin = owner ? owner.helper.request(spinReplySchema, ['spin', owner.name, owner.index, SPIN_MS, MCE_CPU], SPIN_MS + 30_000) : undefined;
+      const spin = owner ? owner.helper.request(spinReplySchema, ['spin', owner.name, owner.index, SPIN_MS, cpu], SPIN_MS + 30_000) : undefined;
       spin?.catch(() => undefined);
       if (spinning) {
         await spinning;
@@ -59,7 +76,7 @@ function mceInjector(method: keyof typeof MCE_KINDS): Injector {
           result = { ...result, message: `${result.message ? `${result.message}; ` : ''}the consuming process: ${error instanceof Error ? error.message : String(error)}` };
         }
       }
-      const action = owner ? `(qemu) ${command} while the helper (pid ${owner.helper.pid}) reads the page on CPU ${MCE_CPU}` : `(qemu) ${command}`;
+      const action = owner ? `(qemu) ${command} while the helper (pid ${owner.helper.pid}) reads the page on CPU ${cpu}` : `(qemu) ${command}`;
       return { method, target: describeTarget(target), action, startedAtMs, endedAtMs: consoleNow(guest), result };
     },
   };

@@ -14,10 +14,10 @@ import { startGuestKmsgReader } from '../kernel-log/reader/guest-kmsg-reader.ts'
 import { bootPreparedGuest, prepareLaunch } from '../launch/launch-guest.ts';
 import { createProgress } from '../util/progress.ts';
 import { defaultGuestSpec } from '../vm/guest-spec.ts';
-import type { InjectionReport } from './injection-report.ts';
 import { INJECTION_METHODS, type InjectionMethod } from './injection.ts';
 import { INJECTORS } from './injectors.ts';
 import { runInjection } from './run-injection.ts';
+import { summarise } from './survey-summary.ts';
 import { SCRATCH_FS_MODULES } from './scratch-fs.ts';
 import { TARGET_KINDS, prepareTarget, type TargetKind } from './targets.ts';
 
@@ -30,33 +30,6 @@ const { values } = parseArgs({
   },
 });
 
-/** One table cell: the kernel's verdict, then what the owner saw, then the counter. */
-export function summarise(report: InjectionReport): string {
-  const parts: string[] = [];
-  const pfn = report.injection.target.pfn;
-  if (!report.injection.result.ok) parts.push(`inject failed ${report.injection.result.errno ?? report.injection.result.message ?? ''}`.trim());
-  for (const event of report.events) {
-    const f = event.fields as { pfn?: string; result?: string; pageType?: string; reason?: string };
-    if (f.pfn !== undefined && f.pfn !== pfn && event.type !== 'mce-kill') continue;
-    if (event.type === 'memory-failure') parts.push(`${f.result} (${f.pageType})`);
-    else if (['already-poisoned', 'unhandlable-page', 'soft-offline', 'unpoison', 'memory-outside-kernel', 'page-migration-failed'].includes(event.type)) parts.push(event.type + (f.reason ? `: ${f.reason}` : ''));
-    else if (event.type === 'mce-logged') parts.push('MCE logged');
-  }
-  if (report.injection.result.sigbus) parts.push(`SIGBUS ${report.injection.result.sigbus.codeName.replace('BUS_MCEERR_', '')} in action`);
-  const o = report.outcome;
-  if (o.asyncSignals.length > 0) parts.push(`async ${o.asyncSignals.map((s) => s.codeName.replace('BUS_MCEERR_', '')).join(',')}`);
-  if (o.fsync) parts.push(`fsync ${o.fsync.ret === 0 ? 'ok' : o.fsync.errno}`);
-  if (o.access) parts.push(o.access.outcome === 'ok' ? 'access ok' : `access ${o.access.sigbus?.codeName.replace('BUS_MCEERR_', '') ?? 'SIGBUS'}`);
-  if (o.dataIntact !== undefined && o.dataIntact !== null) parts.push(o.dataIntact ? 'data intact' : 'DATA CHANGED');
-  if (o.pfnMoved !== undefined && o.pfnMoved !== null) parts.push(o.pfnMoved ? 'pfn moved' : 'pfn kept');
-  if (o.killedBy) parts.push(`helper killed SIG${o.killedBy}`);
-  const hc = report.stateDiff?.meminfo.HardwareCorrupted;
-  parts.push(`HC ${hc ? `${hc.delta >= 0 ? '+' : ''}${hc.delta}` : '+0'}`);
-  if (report.crashes.length > 0) parts.push(`CRASH: ${report.crashes[0]!.title}`);
-  if (!report.guestAlive) parts.push('guest died');
-  return parts.join('; ');
-}
-
 const progress = createProgress();
 const rows: { kernel: string; method: string; target: string; cell: string }[] = [];
 for (const kernelRef of values.kernel) {
@@ -64,7 +37,8 @@ for (const kernelRef of values.kernel) {
     const injector = INJECTORS[method];
     const targets = (values.target as TargetKind[]).filter((kind) => !injector.refuse({ kind, pfn: 0n, ...(TARGET_KINDS[kind].owned ? { owner: {} as never } : {}) }));
     const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-survey-'));
-    const spec = defaultGuestSpec({ modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES] });
+    const baseSpec = defaultGuestSpec({ modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES] });
+    const spec = injector.guestRequirements ? injector.guestRequirements(baseSpec) : baseSpec;
     const prepared = await prepareLaunch({ kernelRef, spec, accel: 'auto', runDir, progress });
     const guest = await bootPreparedGuest(prepared, { spec, runDir, progress });
     const kernel = guest.unameRelease ?? kernelRef;

@@ -58,7 +58,10 @@ export function registerInjectCommand(program: Command): void {
             await kmsg.stop();
           }
         },
-        (spec) => ({ ...spec, modules: [...new Set([...spec.modules, 'hwpoison_inject', ...(needsScratchFs ? SCRATCH_FS_MODULES : [])])] }),
+        (spec) => {
+          const withModules = { ...spec, modules: [...new Set([...spec.modules, 'hwpoison_inject', ...(needsScratchFs ? SCRATCH_FS_MODULES : [])])] };
+          return injector.guestRequirements ? injector.guestRequirements(withModules) : withModules;
+        },
       );
       process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatInjectionReport(report));
       if (!report.guestAlive || report.crashes.length > 0) process.exitCode = EXIT_TEST_FAILURE;
