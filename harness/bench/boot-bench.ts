@@ -22,9 +22,11 @@ const { values } = parseArgs({
   options: {
     kernel: { type: 'string', multiple: true, default: ['latest-6.12', '6.1.0-56'] },
     reps: { type: 'string', default: '5' },
+    cpus: { type: 'string', default: String(defaultGuestSpec().cpus) },
   },
 });
 const reps = Number(values.reps);
+const cpus = Number(values.cpus);
 
 interface Sample {
   bareInitMs: number;
@@ -39,7 +41,7 @@ async function bareBootToInit(kernelImage: string, initrd: string): Promise<numb
   const child = execa(
     'qemu-system-x86_64',
     [
-      '-machine', 'pc', '-accel', 'tcg,thread=multi', '-cpu', 'qemu64,vendor=GenuineIntel', '-smp', '2', '-m', '2048M',
+      '-machine', 'pc', '-accel', 'tcg,thread=multi', '-cpu', 'qemu64,vendor=GenuineIntel', '-smp', String(cpus), '-m', '2048M',
       '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
       '-kernel', kernelImage, '-initrd', initrd,
       // The harness's own kernel command line, minus what only the harness needs (SSH).
@@ -67,7 +69,7 @@ async function bareBootToInit(kernelImage: string, initrd: string): Promise<numb
 
 async function harnessBoot(kernelRef: string): Promise<Omit<Sample, 'bareInitMs'>> {
   const started = Date.now();
-  const { stdout } = await execa('node', [path.join(projectRoot, 'harness/bin/memharness.js'), 'boot', '--json', '--accel', 'tcg', '--kernel', kernelRef], {
+  const { stdout } = await execa('node', [path.join(projectRoot, 'harness/bin/memharness.js'), 'boot', '--json', '--accel', 'tcg', '--cpus', String(cpus), '--kernel', kernelRef], {
   });
   const report = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { readyMs: number; bootMs: number; maxRssMiB: number };
   return { harnessReadyMs: report.readyMs, harnessBootMs: report.bootMs, harnessWallMs: Date.now() - started, harnessMaxRssMiB: report.maxRssMiB };
@@ -99,7 +101,7 @@ for (const kernelRef of values.kernel) {
   const ready = median(samples.map((s) => s.harnessReadyMs));
   const ratios = samples.map((s) => s.harnessReadyMs / s.bareInitMs);
   lines.push(
-    `${prepared.kernel.release} (${prepared.kernel.bootImage.endsWith('vmlinux') ? 'vmlinux/PVH' : 'bzImage'}), ${reps} pairs:`,
+    `${prepared.kernel.release} (${prepared.kernel.bootImage.endsWith('vmlinux') ? 'vmlinux/PVH' : 'bzImage'}), ${cpus} vCPU(s), ${reps} pairs:`,
     `  bare QEMU boot → init      median ${bare} ms  (min ${Math.min(...samples.map((s) => s.bareInitMs))}, max ${Math.max(...samples.map((s) => s.bareInitMs))})`,
     `  harness boot → SSH ready   median ${ready} ms  (min ${Math.min(...samples.map((s) => s.harnessReadyMs))}, max ${Math.max(...samples.map((s) => s.harnessReadyMs))})`,
     `  harness boot → init        median ${median(samples.map((s) => s.harnessBootMs))} ms`,

@@ -3,7 +3,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { CaseResult, KernelInfo, RunResult } from '../results/run-result.ts';
 import { caseName, formatParameters, kernelLabel } from './case-naming.ts';
 import { attemptLines, failureText } from './failure-text.ts';
-import { caseProblem } from './list-summary.ts';
+import { caseProblem } from './case-problem.ts';
 import { groupByKernelAndSuite, suiteFileOf } from './group-cases.ts';
 import type { RunError } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
@@ -17,13 +17,22 @@ export interface JunitOptions {
 
 const MAX_ATTRIBUTE_CHARS = 1000;
 
+/**
+ * xmlbuilder2 leaves anything that looks like an entity reference alone ("&amp;", "&nbsp;"),
+ * so guest text holding one would be decoded by readers, or make the file invalid (an
+ * undefined entity). Escaping every "&" first turns each into "&amp;", which it then keeps.
+ */
+function literalAmpersands(text: string): string {
+  return text.replace(/&/g, '&amp;');
+}
+
 /** XML 1.0 cannot carry most control characters at all: they become visible escapes first. */
 function xmlText(text: string, max: number): string {
-  return capText(escapeControl(text, { multiline: true }), max);
+  return literalAmpersands(capText(escapeControl(text, { multiline: true }), max));
 }
 
 function xmlAttr(text: string): string {
-  return capText(escapeControl(text), MAX_ATTRIBUTE_CHARS);
+  return literalAmpersands(capText(escapeControl(text), MAX_ATTRIBUTE_CHARS));
 }
 
 /** Jenkins splits classname at its last dot into package and class: suite, then kernel. */

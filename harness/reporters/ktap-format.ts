@@ -2,7 +2,7 @@ import type { CaseResult, RunResult } from '../results/run-result.ts';
 import { caseName, kernelLabel } from './case-naming.ts';
 import { attemptLines, failureText } from './failure-text.ts';
 import { groupByKernelAndSuite } from './group-cases.ts';
-import { caseProblem } from './list-summary.ts';
+import { caseProblem } from './case-problem.ts';
 import type { RunError } from './reporter.ts';
 import { capLines, capText } from './text/cap-text.ts';
 import { escapeControl } from './text/escape-text.ts';
@@ -35,13 +35,13 @@ function diagnosticData(text: string): string {
 }
 
 function diagnosticLines(text: string, maxLines: number): string[] {
-  return capLines(text, maxLines)
+  return capLines(text.replace(/\r\n/g, '\n'), maxLines)
     .split('\n')
     .map((line) => diagnosticData(line));
 }
 
 function caseTest(result: CaseResult, maxLines: number): KtapTest {
-  const name = `${result.suite}: ${caseName(result)}`;
+  const name = description(caseName(result));
   const problem = caseProblem(result) ?? '';
   const timing = `${result.verdict} in ${formatDuration(result.durationMs)}`;
   switch (result.verdict) {
@@ -100,7 +100,7 @@ export function buildKtap(run: RunResult, options: KtapOptions = {}): string {
       group.suites.map(({ suite, cases }) =>
         parentTest(
           suite,
-          cases.map((result) => ({ ...caseTest(result, maxLines), name: description(caseName(result)) })),
+          cases.map((result) => caseTest(result, maxLines)),
           [],
         ),
       ),
@@ -117,6 +117,6 @@ export function buildKtap(run: RunResult, options: KtapOptions = {}): string {
   ];
   if (run.interrupted) header.push('# run interrupted: only the cases that finished are listed');
   else if (!run.complete) header.push('# run incomplete: only the cases that finished are listed');
-  // Diagnostics right after the version line, before the plan, as kselftest prints its header.
-  return [out[0]!, ...header, ...out.slice(1), ''].join('\n');
+  // The plan must follow the version line directly; the run's header comes after it.
+  return [out[0]!, out[1]!, ...header, ...out.slice(2), ''].join('\n');
 }

@@ -1,6 +1,7 @@
 import { KERNEL_FAILURE_VERDICTS, type CaseResult, type RunResult } from '../results/run-result.ts';
 import { caseLongName, kernelLabel } from './case-naming.ts';
-import { caseProblem, summaryLines } from './list-summary.ts';
+import { caseProblem } from './case-problem.ts';
+import { summaryLines } from './list-summary.ts';
 import type { CaseBeginInfo, Reporter, RunError, RunPlan } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
 import { createPaint, type Paint } from './text/colours.ts';

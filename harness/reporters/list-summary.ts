@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { KERNEL_FAILURE_VERDICTS, VERDICTS, type CaseResult, type RunResult, type Verdict } from '../results/run-result.ts';
 import { caseLongName, kernelLabel } from './case-naming.ts';
+import { caseProblem } from './case-problem.ts';
 import type { RunError } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
 import type { Paint } from './text/colours.ts';
@@ -30,28 +31,6 @@ function formatCounts(counts: Map<Verdict, number>, paint: Paint): string {
   return VERDICTS.filter((verdict) => counts.get(verdict))
     .map((verdict) => paint[VERDICT_STYLES[verdict].colour](`${counts.get(verdict)} ${verdict}`))
     .join(', ');
-}
-
-/** Why a case did not pass, on one line. */
-export function caseProblem(result: CaseResult): string | undefined {
-  switch (result.verdict) {
-    case 'crashed':
-      return result.crash ? `kernel crashed: ${result.crash.title}` : (result.failure?.message ?? 'kernel crashed');
-    case 'xpass':
-      return result.failure?.message ?? `passed, but it was expected to fail${result.reference ? ` (${result.reference})` : ''}`;
-    case 'skipped':
-      return result.skipReason;
-    case 'flaky': {
-      const failed = result.attempts.find((attempt) => attempt.verdict !== 'passed');
-      const passed = result.attempts.find((attempt) => attempt.verdict === 'passed');
-      const what = failed?.failure?.message ?? failed?.crash?.title ?? failed?.verdict;
-      return `passed on attempt ${passed?.attempt ?? '?'} of ${result.attempts.length}${what ? `; attempt ${failed?.attempt} ${failed?.verdict}: ${what}` : ''}`;
-    }
-    case 'passed':
-      return undefined;
-    default:
-      return result.failure?.message ?? result.crash?.title;
-  }
 }
 
 function elapsed(run: RunResult, fallback: number | undefined): number | undefined {

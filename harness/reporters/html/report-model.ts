@@ -1,0 +1,207 @@
+import { VERDICTS, type CaseResult, type RunResult, type Verdict } from '../../results/run-result.ts';
+import { caseName, kernelLabel } from '../case-naming.ts';
+import { caseProblem } from '../case-problem.ts';
+import type { RunError } from '../reporter.ts';
+import { capText } from '../text/cap-text.ts';
+import { describeValue } from '../text/describe-value.ts';
+import { escapeControl } from '../text/escape-text.ts';
+import { formatDuration } from '../text/format-duration.ts';
+import { VERDICT_STYLES } from '../verdict-style.ts';
+import { ByteBudget, readArtifactSlice, type ArtifactSlice } from './artifact-slice.ts';
+
+/**
+ * Everything report.html shows, already turned into plain strings: guest text has its control
+ * characters made visible and is capped here; HTML escaping is the template's job (it escapes
+ * every interpolation by default).
+ */
+export interface HtmlReportModel {
+  title: string;
+  runId: string;
+  harnessVersion: string;
+  startedAt: string;
+  endedAt: string;
+  duration: string;
+  status: 'complete' | 'interrupted' | 'incomplete';
+  host: string;
+  qemu: string;
+  accel: string;
+  accelReason: string;
+  shard: string;
+  verdicts: Array<{ verdict: Verdict; label: string; symbol: string; count: number }>;
+  kernels: Array<{ id: string; label: string; counts: number[]; total: number }>;
+  errors: string[];
+  cases: HtmlCase[];
+}
+
+export interface HtmlCase {
+  anchor: string;
+  verdict: Verdict;
+  verdictLabel: string;
+  symbol: string;
+  kernelId: string;
+  kernelLabel: string;
+  suite: string;
+  name: string;
+  key: string;
+  duration: string;
+  problem: string;
+  parameters: Array<[string, string]>;
+  tags: string[];
+  reference: string;
+  failure: { message: string; expectation: string; expected: string; actual: string; location: string } | null;
+  crash: { title: string; kind: string; taint: string; report: string } | null;
+  attempts: Array<{ attempt: number; verdict: string; duration: string; isolation: string; why: string }>;
+  injections: Array<{ method: string; target: string; action: string; window: string; result: string }>;
+  events: Array<{ at: string; type: string; text: string; fields: string }>;
+  stateDiff: string;
+  logs: Array<{ name: string; slice: ArtifactSlice }>;
+  artifacts: Array<[string, string]>;
+}
+
+export interface ReportModelOptions {
+  errors?: readonly RunError[];
+  /** Artifact paths are relative to it. */
+  runDir: string;
+  maxArtifactBytes?: number;
+  /** For all artifact slices of the report together. */
+  maxTotalArtifactBytes?: number;
+  maxValueChars?: number;
+}
+
+const LOG_ARTIFACTS = ['console', 'dmesg'] as const;
+
+function guestLine(text: string, max: number): string {
+  return capText(escapeControl(text), max);
+}
+
+function guestBlock(text: string, max: number): string {
+  return capText(escapeControl(text, { multiline: true }), max);
+}
+
+function eventFields(event: CaseResult['events'][number]): string {
+  const { type: _type, text: _text, atMs: _atMs, ...fields } = event;
+  return Object.entries(fields)
+    .map(([name, value]) => `${name}=${typeof value === 'string' ? value : describeValue(value)}`)
+    .join(' ');
+}
+
+async function caseModel(result: CaseResult, index: number, options: ReportModelOptions, budget: ByteBudget): Promise<HtmlCase> {
+  const maxValue = options.maxValueChars ?? 16 * 1024;
+  const style = VERDICT_STYLES[result.verdict];
+  const logs: HtmlCase['logs'] = [];
+  for (const name of LOG_ARTIFACTS) {
+    const file = result.artifacts[name];
+    if (!file) continue;
+    const slice = await readArtifactSlice(options.runDir, file, options.maxArtifactBytes ?? 64 * 1024, budget);
+    logs.push({ name, slice: { ...slice, path: guestLine(slice.path, 500), text: escapeControl(slice.text, { multiline: true }) } });
+  }
+  const failure = result.failure;
+  return {
+    anchor: `case-${index + 1}`,
+    verdict: result.verdict,
+    verdictLabel: style.label,
+    symbol: style.symbol,
+    kernelId: result.kernel.id,
+    kernelLabel: kernelLabel(result.kernel),
+    suite: result.suite,
+    name: guestLine(caseName(result), 500),
+    key: guestLine(result.key, 500),
+    duration: formatDuration(result.durationMs),
+    problem: guestLine(caseProblem(result) ?? '', 1000),
+    parameters: Object.entries(result.parameters).map(([name, value]) => [name, guestLine(value, 500)]),
+    tags: result.tags,
+    reference: result.reference ?? '',
+    failure: failure
+      ? {
+          message: guestBlock(failure.message, maxValue),
+          expectation: guestBlock(failure.expectation ?? '', maxValue),
+          expected: failure.expected === undefined ? '' : guestBlock(describeValue(failure.expected), maxValue),
+          actual: failure.actual === undefined ? '' : guestBlock(describeValue(failure.actual), maxValue),
+          location: guestLine(failure.location ?? '', 500),
+        }
+      : null,
+    crash: result.crash
+      ? {
+          title: guestLine(result.crash.title, 1000),
+          kind: guestLine(result.crash.kind, 100),
+          taint: guestLine(result.crash.taint ?? '', 200),
+          report: guestBlock(result.crash.report, 64 * 1024),
+        }
+      : null,
+    attempts: result.attempts.map((attempt) => ({
+      attempt: attempt.attempt,
+      verdict: attempt.verdict,
+      duration: formatDuration(attempt.durationMs),
+      isolation: attempt.isolation,
+      why: guestLine(attempt.failure?.message ?? attempt.crash?.title ?? '', 1000),
+    })),
+    injections: result.injections.map((injection) => ({
+      method: injection.method,
+      target: guestLine(
+        `${injection.target.kind} pfn ${injection.target.pfn} phys ${injection.target.physAddr}${injection.target.vaddr ? ` vaddr ${injection.target.vaddr}` : ''}`,
+        500,
+      ),
+      action: guestLine(injection.action, 1000),
+      window: `${(injection.startedAtMs / 1000).toFixed(3)}–${(injection.endedAtMs / 1000).toFixed(3)} s`,
+      result: guestLine(
+        injection.result.ok
+          ? `ok${injection.result.sigbus ? `, SIGBUS ${injection.result.sigbus.codeName} at ${injection.result.sigbus.addr}` : ''}`
+          : `failed${injection.result.errno ? ` ${injection.result.errno}` : ''}${injection.result.message ? `: ${injection.result.message}` : ''}`,
+        1000,
+      ),
+    })),
+    events: result.events.map((event) => ({
+      at: event.atMs === undefined ? '' : `${(event.atMs / 1000).toFixed(3)} s`,
+      type: guestLine(event.type, 200),
+      text: guestLine(event.text, 2000),
+      fields: guestLine(eventFields(event), 2000),
+    })),
+    stateDiff: result.stateDiff ? guestBlock(JSON.stringify(result.stateDiff, null, 2), maxValue) : '',
+    logs,
+    artifacts: Object.entries(result.artifacts)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([name, file]) => [name, guestLine(file, 500)]),
+  };
+}
+
+export async function buildReportModel(run: RunResult, options: ReportModelOptions): Promise<HtmlReportModel> {
+  const budget = new ByteBudget(options.maxTotalArtifactBytes ?? 32 * 1024 * 1024);
+  const cases: HtmlCase[] = [];
+  for (const [index, result] of run.cases.entries()) cases.push(await caseModel(result, index, options, budget));
+
+  const kernels = new Map<string, HtmlReportModel['kernels'][number]>();
+  for (const kernel of run.kernels) kernels.set(kernel.id, { id: kernel.id, label: kernelLabel(kernel), counts: VERDICTS.map(() => 0), total: 0 });
+  for (const result of run.cases) {
+    let entry = kernels.get(result.kernel.id);
+    if (!entry) {
+      entry = { id: result.kernel.id, label: kernelLabel(result.kernel), counts: VERDICTS.map(() => 0), total: 0 };
+      kernels.set(result.kernel.id, entry);
+    }
+    entry.counts[VERDICTS.indexOf(result.verdict)]!++;
+    entry.total++;
+  }
+
+  return {
+    title: `memharness ${run.runId}`,
+    runId: run.runId,
+    harnessVersion: run.harnessVersion,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt ?? '',
+    duration: run.endedAt ? formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : '',
+    status: run.interrupted ? 'interrupted' : run.complete ? 'complete' : 'incomplete',
+    host: `${run.host.hostname} (${run.host.cpus} CPUs, ${run.host.memoryMiB} MiB, ${run.host.kernel})`,
+    qemu: run.qemu,
+    accel: run.accelerator.accel,
+    accelReason: run.accelerator.reason,
+    shard: run.shard ? `${run.shard.index} of ${run.shard.total}` : '',
+    verdicts: VERDICTS.map((verdict) => ({
+      verdict,
+      label: VERDICT_STYLES[verdict].label,
+      symbol: VERDICT_STYLES[verdict].symbol,
+      count: run.cases.filter((result) => result.verdict === verdict).length,
+    })),
+    kernels: [...kernels.values()],
+    errors: (options.errors ?? []).map((error) => guestBlock(error.message, 4096)),
+    cases,
+  };
+}
