@@ -6,6 +6,7 @@ import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerExecCommand } from './commands/exec.ts';
 import { registerInjectCommand } from './commands/inject.ts';
 import { registerKernelsCommand } from './commands/kernels.ts';
+import { registerLintCommand } from './commands/lint.ts';
 import { registerShellCommand } from './commands/shell.ts';
 import { harnessVersion } from './version.ts';
 
@@ -21,6 +22,7 @@ registerBootCommand(program);
 registerShellCommand(program);
 registerExecCommand(program);
 registerInjectCommand(program);
+registerLintCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,8 @@ import { canonicalModuleName, isValidModuleName } from './module-name.ts';
 export const INIT_MARKERS = {
   /** The init's first action; defines boot-to-init time. */
   start: 'memharness-init: start',
+  /** eth0 is configured and dropbear started: the host may begin its SSH handshake. */
+  networkUp: 'memharness-init: network-up',
   /** Every requested module was attempted (failures are reported one by one before). */
   modulesDone: 'memharness-init: modules-done',
   /** Setup finished and dropbear listens on port 22. */
@@ -62,6 +64,7 @@ export function renderInitCmdline(params: InitCmdlineParams): string[] {
 export type InitEvent =
   | { kind: 'start' }
   | { kind: 'modules-done' }
+  | { kind: 'network-up' }
   | { kind: 'ready'; ssh: boolean }
   | { kind: 'modprobe-failed'; module: string; message: string }
   | { kind: 'error'; area: string; message: string }
@@ -79,6 +82,7 @@ export function parseInitMarker(line: string): InitEvent | null {
   const marker = line.slice(at).trimEnd();
   if (marker === INIT_MARKERS.start) return { kind: 'start' };
   if (marker === INIT_MARKERS.modulesDone) return { kind: 'modules-done' };
+  if (marker === INIT_MARKERS.networkUp) return { kind: 'network-up' };
   if (marker === INIT_MARKERS.readySsh) return { kind: 'ready', ssh: true };
   if (marker === INIT_MARKERS.readyNoSsh) return { kind: 'ready', ssh: false };
   const split = (rest: string): [string, string] => {

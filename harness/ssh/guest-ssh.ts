@@ -49,6 +49,8 @@ export class GuestSsh {
     hostKeyBlob: Buffer;
     deadline: number;
     isGuestAlive?: () => boolean;
+    /** Pause between attempts; short while the guest is known to be coming up. */
+    retryDelayMs?: number;
   }): Promise<GuestSsh> {
     let lastError: unknown = new Error('no attempt made');
     let attempt = 0;
@@ -61,7 +63,7 @@ export class GuestSsh {
       } catch (error) {
         lastError = error;
         if (error instanceof HostKeyMismatchError) throw error;
-        await sleep(Math.min(50 * attempt, 500));
+        await sleep(options.retryDelayMs ?? Math.min(50 * attempt, 500));
       }
     }
     throw new SshConnectionLostError(`could not open SSH to 127.0.0.1:${options.port}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);

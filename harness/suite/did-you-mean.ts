@@ -3,6 +3,7 @@
  * the commonest slips are memory_mib for memoryMiB and hard_offline for hard-offline.
  */
 export function suggest(input: string, candidates: Iterable<string>): string | null {
+  candidates = [...candidates];
   const folded = fold(input);
   let best: string | null = null;
   let bestDistance = Number.POSITIVE_INFINITY;
@@ -14,8 +15,12 @@ export function suggest(input: string, candidates: Iterable<string>): string | n
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(1, Math.min(3, Math.floor(folded.length / 3)));
-  return best !== null && bestDistance <= allowed ? best : null;
+  // One-letter inputs (taint letters) are too short to guess from.
+  const allowed = folded.length <= 1 ? 0 : Math.max(1, Math.min(3, Math.floor(folded.length / 3)));
+  if (best !== null && bestDistance <= allowed) return best;
+  // A part of the name (hard-offline for sysfs-hard-offline), when only one name has that part.
+  const containing = folded.length >= 4 ? [...candidates].filter((candidate) => fold(candidate).includes(folded)) : [];
+  return containing.length === 1 ? containing[0]! : null;
 }
 
 /** " (did you mean 'x'?)" or nothing. */

@@ -55,38 +55,38 @@ export function parseFieldValue(kind: FieldKind, value: unknown, field: string):
   }
   if (typeof kind === 'object') {
     if (typeof value === 'string' && kind.oneOf.includes(value)) return { kind: 'equals', value };
-    return `${field}: expected one of ${kind.oneOf.join(', ')}, got ${JSON.stringify(value)}${typeof value === 'string' ? didYouMean(value, kind.oneOf) : ''}`;
+    return `expected one of ${kind.oneOf.join(', ')}, got ${JSON.stringify(value)}${typeof value === 'string' ? didYouMean(value, kind.oneOf) : ''}`;
   }
   switch (kind) {
     case 'pfn':
     case 'hex':
       return hexValue(value, field, kind);
     case 'number':
-      return typeof value === 'number' && Number.isInteger(value) ? { kind: 'equals', value } : `${field}: expected a whole number${field === 'pid' ? ' or $helper.pid' : ''}, got ${JSON.stringify(value)}`;
+      return typeof value === 'number' && Number.isInteger(value) ? { kind: 'equals', value } : `expected a whole number${field === 'pid' ? ' or $helper.pid' : ''}, got ${JSON.stringify(value)}`;
     case 'boolean':
-      return typeof value === 'boolean' ? { kind: 'equals', value } : `${field}: expected true or false, got ${JSON.stringify(value)}`;
+      return typeof value === 'boolean' ? { kind: 'equals', value } : `expected true or false, got ${JSON.stringify(value)}`;
     case 'string':
       if (typeof value === 'string') return { kind: 'equals', value };
       if (isPlainObject(value) && Object.keys(value).length === 1 && typeof value['regex'] === 'string') {
         try {
           new RegExp(value['regex']);
         } catch (error) {
-          return `${field}: bad regex: ${error instanceof Error ? error.message : String(error)}`;
+          return `bad regex: ${error instanceof Error ? error.message : String(error)}`;
         }
         return { kind: 'regex', pattern: value['regex'] };
       }
-      return `${field}: expected a string or { regex: '...' }${field === 'comm' ? ' or $helper.comm' : ''}, got ${JSON.stringify(value)}`;
+      return `expected a string or { regex: '...' }${field === 'comm' ? ' or $helper.comm' : ''}, got ${JSON.stringify(value)}`;
   }
 }
 
 function hexValue(value: unknown, field: string, kind: 'pfn' | 'hex'): ValueMatcher | string {
   const what = kind === 'pfn' ? `a PFN ($t0, or hex such as 0x60acc)` : `a hex value ($t0.vaddr, $t0.phys, or hex such as 0x7f12000)`;
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) return `${field}: ${value} cannot be exact as a YAML number; quote it: '0x...'`;
+    if (!Number.isSafeInteger(value) || value < 0) return `${value} cannot be exact as a YAML number; quote it: '0x...'`;
     return { kind: 'equals', value: normaliseHex(value) };
   }
   if (typeof value === 'string' && /^0x[0-9a-fA-F]+$/.test(value)) return { kind: 'equals', value: normaliseHex(value) };
-  return `${field}: expected ${what}, got ${JSON.stringify(value)}`;
+  return `expected ${what}, got ${JSON.stringify(value)}`;
 }
 
 function checkRefFits(kind: FieldKind, ref: ValueRef, field: string): ValueMatcher | string {
@@ -97,7 +97,7 @@ function checkRefFits(kind: FieldKind, ref: ValueRef, field: string): ValueMatch
     (kind === 'string' && ref.kind === 'helper' && ref.property === 'comm');
   if (ok) return { kind: 'ref', ref };
   const wanted = kind === 'pfn' ? '$t0 (a PFN)' : kind === 'hex' ? '$t0.vaddr or $t0.phys' : kind === 'number' ? '$helper.pid' : kind === 'string' ? '$helper.comm' : 'a literal';
-  return `${field}: ${formatValueRef(ref)} does not fit here; expected ${wanted}`;
+  return `${formatValueRef(ref)} does not fit here; expected ${wanted}`;
 }
 
 /** Every target a matcher refers to (for the "is it defined" check). */

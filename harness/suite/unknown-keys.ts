@@ -53,9 +53,13 @@ export function findUnknownKeys(schema: z.ZodType, value: unknown, path: Propert
     case 'record':
       return isPlainObject(value) && def.valueType ? Object.entries(value).flatMap(([key, item]) => findUnknownKeys(def.valueType!, item, [...path, key])) : [];
     case 'pipe': {
-      // z.preprocess is a pipe from a transform: the object schema is on the way out.
-      const inner = def.in && defOf(def.in).type === 'transform' ? def.out : def.in;
-      return inner ? findUnknownKeys(inner, value, path) : [];
+      // z.preprocess is a pipe from a transform: the object schema is on the way out, and
+      // sees the preprocessed value (a single item wrapped in a list, a name made a mapping).
+      if (def.in && defOf(def.in).type === 'transform') {
+        const preprocessed = def.in.safeParse(value);
+        return def.out && preprocessed.success ? findUnknownKeys(def.out, preprocessed.data, path) : [];
+      }
+      return def.in ? findUnknownKeys(def.in, value, path) : [];
     }
     case 'lazy':
       return def.getter ? findUnknownKeys(def.getter(), value, path) : [];

@@ -75,6 +75,11 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown): PathIssue[] {
       const shown = values.length <= 20 ? values.join(', ') : `${values.slice(0, 20).join(', ')}, ...`;
       return [{ path, message: `expected one of ${shown}, got ${describeValue(input)}${hint}` }];
     }
+    case 'invalid_key': {
+      const key = path[path.length - 1];
+      const why = issue.issues.flatMap((inner) => describeIssue(inner, key)).map((inner) => inner.message.replace(/^.*?: expected /, 'expected '));
+      return [{ path, part: 'key', message: `'${String(key)}' is not a valid key here${why.length ? `: ${why.join('; ')}` : ''}` }];
+    }
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({ path: [...path, key], part: 'key' as const, message: `unknown key '${key}'` }));
     case 'too_small':
@@ -104,7 +109,8 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/** The plain value at a path, or undefined. */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let current: unknown = root;
   for (const segment of path) {
     if (current === null || typeof current !== 'object') return undefined;

@@ -129,5 +129,6 @@ function describeYamlError(code: string, message: string, line: string): string 
   let hint = '';
   if (/:\s*[>]=?\s*\d/.test(line) || /[{,]\s*\w+:\s*>/.test(line)) hint = " (a version range starting with '>' must be quoted: '>=6.12')";
   else if (line.includes('${') && /[{[]/.test(line)) hint = " (inside { } or [ ], quote a ${parameter}: '${method}')";
+  else if (code === 'BLOCK_AS_IMPLICIT_KEY' || /Nested mappings are not allowed/.test(first)) hint = " (quote a value that contains ': ', such as a shell command)";
   return `YAML syntax: ${first}${hint}`;
 }

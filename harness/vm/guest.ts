@@ -113,10 +113,39 @@ export class Guest {
       timeoutMs: options.bootTimeoutMs ?? 180_000,
       includeTail: true,
     });
-    const ready = await machine.console.waitForLine(/memharness-init: ready ssh=[01]/, {
-      timeoutMs: options.readyTimeoutMs ?? 120_000,
-      includeTail: true,
-    });
+    // The SSH handshake (key exchange under TCG: ~200 ms of guest CPU) overlaps with the
+    // init loading modules; only the first command waits for the ready line, so a user
+    // never runs anything before the requested modules are in.
+    const networkUp =
+      sshPort === null
+        ? null
+        : await machine.console.waitForLine(/memharness-init: (network-up|ready ssh=[01])/, {
+            timeoutMs: options.readyTimeoutMs ?? 120_000,
+            includeTail: true,
+          });
+    const earlyConnect =
+      networkUp === null || sshPort === null
+        ? null
+        : GuestSsh.connect({
+            port: sshPort,
+            privateKey: options.keys.clientPrivateKey,
+            hostKeyBlob: options.keys.hostKeyBlob,
+            deadline: Date.now() + (options.readyTimeoutMs ?? 120_000),
+            isGuestAlive: () => machine.isRunning,
+            retryDelayMs: 20,
+          });
+    // Settled here so a failure before the ready line is reported by the wait below.
+    earlyConnect?.catch(() => undefined);
+    let ready;
+    try {
+      ready = await machine.console.waitForLine(/memharness-init: ready ssh=[01]/, {
+        timeoutMs: options.readyTimeoutMs ?? 120_000,
+        includeTail: true,
+      });
+    } catch (error) {
+      void earlyConnect?.then((connection) => connection.close(), () => undefined);
+      throw error;
+    }
     const problems = machine.console
       .lines()
       .map((line) => parseInitMarker(line.text))
@@ -128,6 +157,7 @@ export class Guest {
     const readyEvent = parseInitMarker(ready.text);
     const sshMissing = sshPort !== null && readyEvent?.kind === 'ready' && !readyEvent.ssh;
     if (problems.length > 0 || sshMissing) {
+      void earlyConnect?.then((connection) => connection.close(), () => undefined);
       throw new HarnessError('boot', `the guest's init reported: ${problems.join('; ') || 'ready without SSH although SSH was requested'}`, {
         consoleTail: machine.console.tailText(40),
         consoleLog: machine.console.logPath,
@@ -137,13 +167,7 @@ export class Guest {
     let readyMs: number | null = null;
     let release: string | null = null;
     if (sshPort !== null) {
-      ssh = await GuestSsh.connect({
-        port: sshPort,
-        privateKey: options.keys.clientPrivateKey,
-        hostKeyBlob: options.keys.hostKeyBlob,
-        deadline: Date.now() + (options.readyTimeoutMs ?? 120_000),
-        isGuestAlive: () => machine.isRunning,
-      });
+      ssh = await earlyConnect!;
       const uname = await ssh.exec('uname -r', { timeoutMs: 60_000 });
       readyMs = Date.now() - started;
       if (uname.exitCode !== 0) throw new Error(`uname -r failed in the guest: ${uname.stderr}`);

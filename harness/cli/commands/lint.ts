@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadSuites } from '../../suite/load-suites.ts';
+import { formatProblem } from '../../suite/problems.ts';
+import type { LoadedSuite } from '../../suite/suite-case.ts';
+import { EXIT_INFRA } from '../../util/errors.ts';
+import { projectRoot } from '../../util/paths.ts';
+
+/**
+ * `memharness lint [paths...]`: checks suites alone, before any kernel or guest is
+ * involved. Every problem is one `file:line:col: message` line (exit 2); a clean run
+ * prints one summary line.
+ */
+export function registerLintCommand(program: Command): void {
+  program
+    .command('lint')
+    .description('check suite files (schema, references, parameter expansion) without booting anything')
+    .argument('[paths...]', 'suite files or directories (default: suites/)')
+    .option('--list', 'also print every case after expansion, one key per line')
+    .action(async (paths: string[], options: { list?: boolean }) => {
+      const given = paths.length > 0 ? paths : [defaultSuitesDir()];
+      const { suites, problems } = await loadSuites(given);
+      if (problems.length > 0) {
+        for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
+        const files = new Set(problems.map((problem) => problem.file)).size;
+        process.stderr.write(`${plural(problems.length, 'problem')} in ${plural(files, 'file')}\n`);
+        process.exitCode = EXIT_INFRA;
+        return;
+      }
+      if (options.list) for (const suite of suites) for (const testCase of suite.cases) process.stdout.write(`${testCase.key}\n`);
+      process.stdout.write(`${summary(suites)}\n`);
+    });
+}
+
+/** suites/ of the working directory, else the project's own (lint run from elsewhere). */
+function defaultSuitesDir(): string {
+  if (fs.existsSync('suites')) return 'suites/';
+  const own = path.join(projectRoot, 'suites');
+  const relative = path.relative(process.cwd(), own);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? own : relative;
+}
+
+function summary(suites: readonly LoadedSuite[]): string {
+  const cases = suites.reduce((sum, suite) => sum + suite.cases.length, 0);
+  const templates = suites.reduce((sum, suite) => sum + suite.templates, 0);
+  const excluded = suites.reduce((sum, suite) => sum + suite.excluded, 0);
+  const detail = cases === templates && excluded === 0 ? '' : ` (${plural(templates, 'case')} as written${excluded ? `, ${plural(excluded, 'combination')} excluded` : ''})`;
+  return `${plural(suites.length, 'suite')}, ${plural(cases, 'case')} after expansion${detail}`;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
