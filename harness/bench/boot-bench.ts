@@ -41,7 +41,7 @@ async function bareBootToInit(kernelImage: string, initrd: string): Promise<numb
   const child = execa(
     'qemu-system-x86_64',
     [
-      '-machine', 'pc', '-accel', 'tcg,thread=multi', '-cpu', 'qemu64,vendor=GenuineIntel', '-smp', String(cpus), '-m', '2048M',
+      '-machine', 'pc', '-accel', 'tcg,thread=multi', '-cpu', defaultGuestSpec().cpuModel, '-smp', String(cpus), '-m', '2048M',
       '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
       '-kernel', kernelImage, '-initrd', initrd,
       // The harness's own kernel command line, minus what only the harness needs (SSH).

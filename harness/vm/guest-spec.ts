@@ -25,8 +25,10 @@ export const guestSpecSchema = z
     memoryMiB: z.number().int().min(256).max(65_536).default(2048),
     cpus: z.number().int().min(1).max(64).default(2),
     /** A GenuineIntel vendor is what lets the guest recover from QEMU-injected machine checks:
-     *  with QEMU's default AMD vendor it panics on any uncorrected error. */
-    cpuModel: z.string().regex(/^[A-Za-z0-9_.=,+-]+$/).default('qemu64,vendor=GenuineIntel'),
+     *  with QEMU's default AMD vendor it panics on any uncorrected error. RDRAND seeds the
+     *  guest's crng during boot, so SSH key exchange never waits for entropy (every Intel CPU
+     *  since Ivy Bridge has it; TCG emulates it). */
+    cpuModel: z.string().regex(/^[A-Za-z0-9_.=,+-]+$/).default('qemu64,vendor=GenuineIntel,+rdrand'),
     machine: z
       .object({
         type: z.string().regex(/^[a-z0-9.-]+$/).default('pc'),
@@ -46,8 +48,9 @@ export const guestSpecSchema = z
     /** Modules the guest's init loads before it reports ready. */
     modules: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a module name')).default([]),
     ssh: z.boolean().default(true),
-    /** virtio-rng feeds the guest's entropy pool, which early SSH key exchange waits on. */
-    rng: z.boolean().default(true),
+    /** virtio-rng feeds the guest's entropy pool. Off by default since RDRAND seeds the crng
+     *  at boot; turn it on with a CPU model without RDRAND, or the first SSH login waits ~1 s. */
+    rng: z.boolean().default(false),
     /** ACPI PCI interrupt routing. Off by default (`acpi=noirq`): under TCG each virtio
      *  device's ACPI IRQ setup costs ~90 ms of boot, and memory tests do not depend on it
      *  (DIMM hotplug was checked to work without it). */

@@ -38,7 +38,7 @@ describe('renderQemuArgs', () => {
   });
 
   it('uses an Intel CPU vendor by default so QEMU-injected machine checks are recoverable', () => {
-    expect(valueOf(renderQemuArgs(defaultGuestSpec(), runtime), '-cpu')).toEqual(['qemu64,vendor=GenuineIntel']);
+    expect(valueOf(renderQemuArgs(defaultGuestSpec(), runtime), '-cpu')).toEqual(['qemu64,vendor=GenuineIntel,+rdrand']);
   });
 
   it('turns panics into exits and keeps the device set exactly as listed', () => {
