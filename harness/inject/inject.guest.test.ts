@@ -5,6 +5,7 @@ import type { KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
 import { bootSharedTestGuest, withConsoleOnFailure, type SharedTestGuest } from '../testing/guest-fixture.ts';
 import type { InjectionReport } from './injection-report.ts';
 import type { InjectionMethod } from './injection.ts';
+import { setCorruptFilter } from './debugfs-hwpoison.ts';
 import { INJECTORS } from './injectors.ts';
 import { srarCmdline } from './machine-check.ts';
 import { setMemoryBlockState } from './memory-block.ts';
@@ -117,6 +118,22 @@ describe.each([
     const change = await setMemoryBlockState(shared.guest, 'memory0', 'offline');
     expect(change.result).toMatchObject({ ok: false, errno: 'EINVAL' });
     expect(change.stateAfter).toBe('online');
+  });
+
+  it('corrupt-filter: a flags filter the page does not pass makes corrupt-pfn a no-op until the filter is off', async () => {
+    const { guest } = shared;
+    const KPF_SLAB = 1n << 7n;
+    await setCorruptFilter(guest, { flagsMask: KPF_SLAB, flagsValue: KPF_SLAB, enable: true });
+    try {
+      const filtered = await inject('debugfs', 'free');
+      expect(filtered.injection.result).toEqual({ ok: true });
+      expect(filtered.events.filter((e) => e.type === 'hwpoison-injected' || e.type === 'memory-failure')).toEqual([]);
+      expect(filtered.stateDiff?.meminfo.HardwareCorrupted).toBeUndefined();
+    } finally {
+      await setCorruptFilter(guest, { enable: false, flagsMask: 0n, flagsValue: 0n });
+    }
+    const unfiltered = await inject('debugfs', 'free');
+    expect(eventOn(unfiltered, 'memory-failure')?.fields).toMatchObject({ result: 'Recovered' });
   });
 
   it('QEMU machine checks: SRAO on an in-use page and SRAR while the owner reads it; taint M', async () => {
