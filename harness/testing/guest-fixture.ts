@@ -23,25 +23,11 @@ export interface TestGuest {
  * shows what the kernel printed.
  */
 export async function withTestGuest<T>(kernelRef: string | undefined, specInput: GuestSpecInput, body: (ctx: TestGuest) => Promise<T>): Promise<T> {
-  const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-test-'));
-  const progress = createProgress({ quiet: !process.env.MEMHARNESS_TEST_VERBOSE });
-  const spec = defaultGuestSpec(specInput);
-  let guest: Guest | undefined;
+  const shared = await bootSharedTestGuest(kernelRef, specInput);
   try {
-    const prepared = await prepareLaunch({ kernelRef, spec, accel: 'auto', runDir, progress });
-    guest = await bootPreparedGuest(prepared, { spec, runDir, progress, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS });
-    const result = await body({ guest, prepared, runDir });
-    await fs.rm(runDir, { recursive: true, force: true });
-    return result;
-  } catch (error) {
-    if (error instanceof HarnessError) throw new Error(formatError(error), { cause: error });
-    if (guest) {
-      const tail = guest.machine.console.tailText(60);
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- guest console (last lines; full log ${guest.consoleLogPath}) ---\n${tail}`, { cause: error });
-    }
-    throw error;
+    return await withConsoleOnFailure(shared.guest, () => body(shared));
   } finally {
-    await guest?.shutdown();
+    await shared.dispose();
   }
 }
 
@@ -73,9 +59,10 @@ export async function bootSharedTestGuest(kernelRef: string | undefined, specInp
   const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-test-'));
   const progress = createProgress({ quiet: !process.env.MEMHARNESS_TEST_VERBOSE });
   const spec = defaultGuestSpec(specInput);
-  const prepared = await prepareLaunch({ kernelRef, spec, accel: 'auto', runDir, progress });
+  let prepared: PreparedLaunch;
   let guest: Guest;
   try {
+    prepared = await prepareLaunch({ kernelRef, spec, accel: 'auto', runDir, progress });
     guest = await bootPreparedGuest(prepared, { spec, runDir, progress, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS });
   } catch (error) {
     throw error instanceof HarnessError ? new Error(formatError(error), { cause: error }) : error;
