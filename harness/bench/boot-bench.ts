@@ -17,6 +17,7 @@ import { createProgress } from '../util/progress.ts';
 import { defaultGuestSpec } from '../vm/guest-spec.ts';
 import { renderInitCmdline, INIT_MARKERS } from '../image/init-protocol.ts';
 import { baseKernelCmdline } from '../vm/guest.ts';
+import { tcgThreading } from '../vm/qemu-args.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +42,7 @@ async function bareBootToInit(kernelImage: string, initrd: string): Promise<numb
   const child = execa(
     'qemu-system-x86_64',
     [
-      '-machine', 'pc', '-accel', 'tcg,thread=multi', '-cpu', defaultGuestSpec().cpuModel, '-smp', String(cpus), '-m', '2048M',
+      '-machine', 'pc', '-accel', `tcg,thread=${tcgThreading(cpus)}`, '-cpu', defaultGuestSpec().cpuModel, '-smp', String(cpus), '-m', '2048M',
       '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
       '-kernel', kernelImage, '-initrd', initrd,
       // The harness's own kernel command line, minus what only the harness needs (SSH).

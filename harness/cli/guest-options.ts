@@ -38,7 +38,7 @@ export function addGuestOptions(command: Command): Command {
     .option('-m, --module <name>', 'load this module in the guest before it reports ready (repeatable)', collect, [])
     .option('--append <word>', 'append a word to the kernel command line (repeatable)', collect, [])
     .option('--memory <MiB>', 'guest memory in MiB', integer('--memory', 256, 65_536), 2048)
-    .option('--cpus <n>', 'guest CPUs', integer('--cpus', 1, 64), 2)
+    .option('--cpus <n>', 'guest CPUs', integer('--cpus', 1, 64), 1)
     .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM with a probe boot and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .option('--ssh-port <port>', 'fixed loopback port for SSH (default: a free one)', integer('--ssh-port', 1024, 65_535))
     .option('--boot-timeout <seconds>', 'deadline for each boot stage (kernel to init, init to SSH)', integer('--boot-timeout', 1, 3600), 180);

@@ -26,7 +26,7 @@ describe.each([
 
   beforeAll(async () => {
     // One guest for every method: SRAR's isolated CPU does not change the other results.
-    shared = await bootSharedTestGuest(ref, { modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES], cmdline: srarCmdline(2) });
+    shared = await bootSharedTestGuest(ref, { cpus: 2, modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES], cmdline: srarCmdline(2) });
     kmsg = await startGuestKmsgReader(shared.guest);
   });
   afterAll(async () => {

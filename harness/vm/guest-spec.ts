@@ -23,7 +23,10 @@ export const qemuObjectSchema = z.object({
 export const guestSpecSchema = z
   .object({
     memoryMiB: z.number().int().min(256).max(65_536).default(2048),
-    cpus: z.number().int().min(1).max(64).default(2),
+    /** One vCPU by default: it boots as fast as two under TCG on these hosts, leaves a host
+     *  core to the harness or a second worker, and cannot hit the multi-vCPU TCG code-patching
+     *  race (see tcgThreading). Tests that need SMP ask for it. */
+    cpus: z.number().int().min(1).max(64).default(1),
     /** A GenuineIntel vendor is what lets the guest recover from QEMU-injected machine checks:
      *  with QEMU's default AMD vendor it panics on any uncorrected error. RDRAND seeds the
      *  guest's crng during boot, so SSH key exchange never waits for entropy (every Intel CPU

@@ -35,6 +35,34 @@ export interface GuestTimings {
   initReadyMs: number;
   /** QEMU start → first SSH command answered (null without SSH). */
   readyMs: number | null;
+  /** Set on a guest restored from a snapshot: QEMU start → SSH answered (equals readyMs;
+   *  bootMs and initReadyMs are 0 since the kernel did not boot). */
+  restoreMs?: number;
+}
+
+/** What a snapshot of this guest needs to start an identical QEMU again (kept by Guest). */
+export interface GuestLaunchInputs {
+  kernelImage: string;
+  initrd: string;
+  kernelCmdline: string[];
+  keys: Pick<RunKeys, 'clientPrivateKey' | 'hostKeyBlob'>;
+}
+
+export interface GuestAttachOptions {
+  name: string;
+  machine: QemuMachine;
+  kernel: PreparedKernel;
+  spec: GuestSpec;
+  accel: Accelerator;
+  sshPort: number | null;
+  launch: GuestLaunchInputs;
+  /** Deadline for SSH to answer, from now. */
+  readyTimeoutMs?: number;
+  /** Shell words run before `uname -r` in the same first command (e.g. setting the clock);
+   *  a function so that it is rendered at the moment the command is sent. */
+  firstCommandPrefix?: () => string;
+  /** The machine was restored from a snapshot: timings.restoreMs = readyMs. */
+  restored?: boolean;
 }
 
 const PORT_ATTEMPTS = 5;
@@ -61,14 +89,12 @@ export class Guest {
     readonly timings: GuestTimings,
     private sshConnection: GuestSsh | null,
     readonly unameRelease: string | null,
+    /** Inputs of the QEMU command line and the run's SSH keys: what a snapshot records. */
+    readonly launch: GuestLaunchInputs | null = null,
   ) {}
 
   static async boot(options: GuestBootOptions): Promise<Guest> {
-    const kernelCmdline = [
-      ...baseKernelCmdline(options.spec),
-      ...renderInitCmdline({ modules: options.spec.modules, ssh: options.spec.ssh, network: options.spec.ssh }),
-      ...options.spec.cmdline,
-    ];
+    const kernelCmdline = guestKernelCmdline(options.spec);
     let machine: QemuMachine | undefined;
     let sshPort: number | null = null;
     for (let attempt = 1; attempt <= PORT_ATTEMPTS && !machine; attempt++) {
@@ -174,7 +200,46 @@ export class Guest {
       release = uname.stdout.trim();
     }
     const timings: GuestTimings = { bootMs: initStart.atMs, initReadyMs: ready.atMs, readyMs };
-    return new Guest(options.name, machine, options.kernel, options.spec, options.accel, sshPort, timings, ssh, release);
+    const launch: GuestLaunchInputs = {
+      kernelImage: options.kernel.bootImage,
+      initrd: options.image.initrdPath,
+      kernelCmdline: guestKernelCmdline(options.spec),
+      keys: { clientPrivateKey: options.keys.clientPrivateKey, hostKeyBlob: options.keys.hostKeyBlob },
+    };
+    return new Guest(options.name, machine, options.kernel, options.spec, options.accel, sshPort, timings, ssh, release, launch);
+  }
+
+  /**
+   * A Guest around a QEMU whose kernel is already up (e.g. restored from a snapshot): no init
+   * markers to wait for, only a fresh SSH connection that answers a first command. The caller
+   * owns the machine until this resolves; on failure it must kill it.
+   */
+  static async attach(options: GuestAttachOptions): Promise<Guest> {
+    const { machine, sshPort } = options;
+    let ssh: GuestSsh | null = null;
+    let readyMs: number | null = null;
+    let release: string | null = null;
+    if (sshPort !== null) {
+      ssh = await GuestSsh.connect({
+        port: sshPort,
+        privateKey: options.launch.keys.clientPrivateKey,
+        hostKeyBlob: options.launch.keys.hostKeyBlob,
+        deadline: Date.now() + (options.readyTimeoutMs ?? 60_000),
+        isGuestAlive: () => machine.isRunning,
+        retryDelayMs: 20,
+      });
+      const prefix = options.firstCommandPrefix?.();
+      const uname = await ssh.exec(prefix ? `${prefix} && uname -r` : 'uname -r', { timeoutMs: 60_000 });
+      readyMs = Date.now() - machine.startedAt;
+      if (uname.exitCode !== 0) {
+        ssh.close();
+        throw new Error(`first command failed in the guest (exit ${uname.exitCode}): ${uname.stderr.trim()}`);
+      }
+      release = uname.stdout.trim().split('\n').pop() ?? null;
+    }
+    const timings: GuestTimings = { bootMs: 0, initReadyMs: 0, readyMs };
+    if (options.restored) timings.restoreMs = readyMs ?? Date.now() - machine.startedAt;
+    return new Guest(options.name, machine, options.kernel, options.spec, options.accel, sshPort, timings, ssh, release, options.launch);
   }
 
   private notReusableReason: string | null = null;
@@ -241,6 +306,15 @@ export class Guest {
     this.sshConnection = null;
     return this.machine.quit(graceMs);
   }
+}
+
+/** The whole kernel command line of a guest booted from `spec`. */
+export function guestKernelCmdline(spec: GuestSpec): string[] {
+  return [
+    ...baseKernelCmdline(spec),
+    ...renderInitCmdline({ modules: spec.modules, ssh: spec.ssh, network: spec.ssh }),
+    ...spec.cmdline,
+  ];
 }
 
 function markerPattern(marker: string): RegExp {

@@ -49,6 +49,12 @@ describe('renderQemuArgs', () => {
     expect(valueOf(args, '-netdev')).toEqual([]);
   });
 
+  it('runs SMP guests on round-robin TCG, single-vCPU guests multi-threaded, KVM as KVM', () => {
+    expect(valueOf(renderQemuArgs(defaultGuestSpec({ cpus: 2 }), runtime), '-accel')).toEqual(['tcg,thread=single']);
+    expect(valueOf(renderQemuArgs(defaultGuestSpec(), runtime), '-accel')).toEqual(['tcg,thread=multi']);
+    expect(valueOf(renderQemuArgs(defaultGuestSpec({ cpus: 2 }), { ...runtime, accel: 'kvm' }), '-accel')).toEqual(['kvm']);
+  });
+
   it('adds -incoming for a restore', () => {
     expect(valueOf(renderQemuArgs(defaultGuestSpec(), { ...runtime, incoming: 'exec:cat /s' }), '-incoming')).toEqual(['exec:cat /s']);
   });

@@ -32,6 +32,17 @@ function renderObject(object: QemuObject): string {
 }
 
 /**
+ * Multi-threaded TCG runs each vCPU on its own host thread, but it does not keep other
+ * vCPUs from executing stale translations while the kernel patches its own code (static
+ * keys via text_poke_bp's int3): a 2-vCPU 6.12 guest oopsed at boot with "Oops: int3" in
+ * sched_clock_cpu. Round-robin TCG has no such race, so SMP guests use it; a single vCPU
+ * keeps the faster multi-threaded mode (its I/O thread runs apart).
+ */
+export function tcgThreading(cpus: number): 'single' | 'multi' {
+  return cpus > 1 ? 'single' : 'multi';
+}
+
+/**
  * The whole QEMU command line (without the binary). `-nodefaults` keeps the device set exactly
  * what is listed here, which snapshot restore depends on; `-no-reboot` turns a guest panic
  * (panic=-1) into a QEMU exit the harness sees at once.
@@ -43,7 +54,7 @@ export function renderQemuArgs(spec: GuestSpec, runtime: QemuRuntime): string[] 
   const args = [
     '-name', runtime.name,
     '-machine', `${spec.machine.type}${renderOptions(spec.machine.options)}`,
-    '-accel', runtime.accel === 'tcg' ? 'tcg,thread=multi' : 'kvm',
+    '-accel', runtime.accel === 'kvm' ? 'kvm' : `tcg,thread=${tcgThreading(spec.cpus)}`,
     '-cpu', spec.cpuModel,
     '-smp', String(spec.cpus),
     '-m', memory,
