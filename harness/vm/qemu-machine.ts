@@ -124,6 +124,8 @@ export class QemuMachine {
     } catch (error) {
       const exit = machine.running ? null : await exited;
       machine.kill();
+      // Reaped before the error surfaces, so no caller ever sees a dying QEMU as left over.
+      await exited;
       const port = options.runtime.sshPort;
       const qemuSaid = (exit?.stderr ?? stderr).trim();
       if (port !== null && /Could not set up host forwarding rule/i.test(qemuSaid)) {
