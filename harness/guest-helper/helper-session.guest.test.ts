@@ -67,7 +67,8 @@ describe.each([
     const observations: Observation[] = [];
     const note = (kind: string, action: string, result: string) => observations.push({ kind, action, result });
 
-    await withTestGuest(ref, { modules: MODULES }, async ({ guest }) => {
+    // Two vCPUs: the spin checks pin to CPU 1.
+    await withTestGuest(ref, { cpus: 2, modules: MODULES }, async ({ guest }) => {
       // Periodic writeback would quietly clean the file-dirty pages before they are poisoned.
       await shell(guest, 'echo 0 > /proc/sys/vm/dirty_writeback_centisecs; echo 0 > /proc/sys/vm/nr_hugepages');
       await shell(

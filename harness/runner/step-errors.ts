@@ -1,0 +1,61 @@
+import type { SourceLocation } from '../suite/index.ts';
+import { formatLocation } from '../suite/problems.ts';
+
+/**
+ * Why a step stopped the case. `setup`: a MUST_SUCCEED step (or the harness itself) could
+ * not do its job, an infrastructure problem; `kernel`: the kernel did not do what the step
+ * expected (an outcome mismatch, a wait that timed out, a step past its deadline).
+ */
+export class StepFailure extends Error {
+  constructor(
+    readonly kind: 'setup' | 'kernel',
+    message: string,
+    readonly location: SourceLocation,
+    readonly text: string,
+    readonly expected?: unknown,
+    readonly actual?: unknown,
+  ) {
+    super(message);
+  }
+
+  get where(): string {
+    return formatLocation(this.location);
+  }
+}
+
+export class StepTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`did not finish within ${formatMs(timeoutMs)}`);
+  }
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
+}
+
+/** Races a promise against a deadline; the loser keeps running but is ignored. */
+export async function withDeadline<T>(work: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new StepTimeoutError(timeoutMs)), Math.max(0, timeoutMs));
+        if (signal) {
+          onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('interrupted'));
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

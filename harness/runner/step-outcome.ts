@@ -1,0 +1,92 @@
+import { conditionHolds, valueMatches, type KernelFacts, type RefValues, type SigbusMatcher, type Step, type StepOutcome } from '../suite/index.ts';
+import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
+import type { StepResult } from './step-result.ts';
+
+export interface OutcomeMismatch {
+  message: string;
+  expected: unknown;
+  actual: unknown;
+  /** The outcome item was marked xfail (and its condition holds): a mismatch is expected. */
+  xfail: boolean;
+}
+
+export interface OutcomeCheck {
+  mismatches: OutcomeMismatch[];
+  /** Outcome items marked xfail that matched anyway. */
+  unexpectedPasses: string[];
+}
+
+/** Checks a step's result against its `expect:` items that apply on this kernel. */
+export function checkStepOutcome(step: Step, result: StepResult, facts: KernelFacts, refs: RefValues): OutcomeCheck {
+  const check: OutcomeCheck = { mismatches: [], unexpectedPasses: [] };
+  for (const outcome of step.expect) {
+    if (!conditionHolds(outcome.when, facts)) continue;
+    const xfail = outcome.xfail !== null && conditionHolds(outcome.xfail.when, facts);
+    const found = outcomeMismatches(outcome, result, refs);
+    if (found.length > 0) check.mismatches.push(...found.map((mismatch) => ({ ...mismatch, xfail })));
+    else if (xfail) check.unexpectedPasses.push(`step outcome marked xfail (${outcome.xfail!.reason}) passed`);
+  }
+  return check;
+}
+
+function outcomeMismatches(outcome: StepOutcome, result: StepResult, refs: RefValues): Array<Omit<OutcomeMismatch, 'xfail'>> {
+  const out: Array<Omit<OutcomeMismatch, 'xfail'>> = [];
+  const did = result.summary;
+  if (outcome.ok !== undefined && result.ok !== outcome.ok) out.push({ message: `expected the step to ${outcome.ok ? 'succeed' : 'fail'}, but ${did}`, expected: { ok: outcome.ok }, actual: { ok: result.ok ?? null } });
+  if (outcome.errno !== undefined && (result.errno ?? null) !== outcome.errno) {
+    out.push({ message: `expected errno ${outcome.errno ?? 'none'}, got ${result.errno ?? 'none'} (${did})`, expected: { errno: outcome.errno }, actual: { errno: result.errno ?? null } });
+  }
+  if (outcome.sigbus !== undefined) {
+    const got = result.sigbus ?? null;
+    if (outcome.sigbus === 'none') {
+      if (got) out.push({ message: `expected no SIGBUS, got ${describeSigbus(got)}`, expected: { sigbus: 'none' }, actual: { sigbus: got } });
+    } else if (!got || !sigbusMatches(outcome.sigbus, got, refs)) {
+      out.push({ message: `expected SIGBUS ${describeSigbusMatcher(outcome.sigbus, refs)}, got ${got ? describeSigbus(got) : 'none'} (${did})`, expected: { sigbus: describeSigbusMatcher(outcome.sigbus, refs) }, actual: { sigbus: got } });
+    }
+  }
+  if (outcome.exit !== undefined && result.exit !== outcome.exit) {
+    out.push({ message: `expected exit status ${outcome.exit}, got ${result.exit ?? 'none'}${result.stderr ? `; stderr: ${result.stderr.trim().slice(0, 300)}` : ''}`, expected: { exit: outcome.exit }, actual: { exit: result.exit ?? null, stdout: result.stdout?.slice(0, 500), stderr: result.stderr?.slice(0, 500) } });
+  }
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const pattern = outcome[stream];
+    if (pattern !== undefined && !new RegExp(pattern).test(result[stream] ?? '')) {
+      out.push({ message: `expected ${stream} to match /${pattern}/, got ${JSON.stringify((result[stream] ?? '').slice(0, 300))}`, expected: { [stream]: pattern }, actual: { [stream]: result[stream] ?? null } });
+    }
+  }
+  if (outcome.intact !== undefined && result.intact !== outcome.intact) out.push({ message: `expected the data to be ${outcome.intact ? 'intact' : 'corrupt'}, ${did}`, expected: { intact: outcome.intact }, actual: { intact: result.intact ?? null } });
+  if (outcome.state !== undefined && result.state !== outcome.state) out.push({ message: `expected the block's state to read back ${outcome.state}, got ${result.state ?? 'nothing'}`, expected: { state: outcome.state }, actual: { state: result.state ?? null } });
+  return out;
+}
+
+export function sigbusMatches(matcher: SigbusMatcher, got: SigbusInfo & { async?: boolean }, refs: RefValues): boolean {
+  if (matcher.code !== null && got.codeName !== matcher.code) return false;
+  if (matcher.lsb !== null && got.lsb !== matcher.lsb) return false;
+  if (matcher.async !== null && (got.async ?? false) !== matcher.async) return false;
+  if (matcher.addr !== null && !valueMatches(matcher.addr, got.addr, refs)) return false;
+  return true;
+}
+
+export function describeSigbus(got: SigbusInfo & { async?: boolean }): string {
+  return `${got.codeName} at ${got.addr} (lsb ${got.lsb}${got.async ? ', asynchronous' : ''})`;
+}
+
+export function describeSigbusMatcher(matcher: SigbusMatcher, refs: RefValues): string {
+  const parts = [matcher.code ?? 'any code'];
+  if (matcher.addr) {
+    const addr = matcher.addr.kind === 'ref' ? resolveForText(matcher.addr, refs) : matcher.addr.kind === 'regex' ? `/${matcher.addr.pattern}/` : String(matcher.addr.value);
+    parts.push(`at ${addr}`);
+  }
+  if (matcher.lsb !== null) parts.push(`lsb ${matcher.lsb}`);
+  if (matcher.async !== null) parts.push(matcher.async ? 'asynchronous' : 'synchronous');
+  return parts.join(' ');
+}
+
+import { resolveRef, type ValueMatcher } from '../suite/index.ts';
+import { formatValueRef } from '../suite/value-ref.ts';
+
+export function resolveForText(matcher: ValueMatcher, refs: RefValues): string {
+  if (matcher.kind === 'regex') return `/${matcher.pattern}/`;
+  if (matcher.kind === 'equals') return String(matcher.value);
+  const value = resolveRef(matcher.ref, refs);
+  return `${formatValueRef(matcher.ref)}=${value ?? '?'}`;
+}

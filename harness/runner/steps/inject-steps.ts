@@ -1,0 +1,65 @@
+import { setCorruptFilter } from '../../inject/debugfs-hwpoison.ts';
+import { describeTarget, consoleNow, type InjectionRecord } from '../../inject/injection.ts';
+import { INJECTORS } from '../../inject/injectors.ts';
+import { blockOfPfn, setMemoryBlockState } from '../../inject/memory-block.ts';
+import { takeSnapshot } from '../../state/state-snapshot.ts';
+import type { StepAction } from '../../suite/index.ts';
+import { guestRunner, targetPfns, type CaseContext } from '../case-context.ts';
+import type { StepResult } from '../step-result.ts';
+import { targetOf } from './helper-steps.ts';
+
+type InjectAction = Extract<StepAction, { kind: 'inject' | 'corruptFilter' | 'memoryBlock' }>;
+
+/** Takes the "before" snapshot if no earlier step did (the default: just before the first inject). */
+export async function ensureBeforeSnapshot(context: CaseContext): Promise<void> {
+  context.before ??= await takeSnapshot(guestRunner(context.guest), { pfns: targetPfns(context) });
+}
+
+/** Injections and the hwpoison / memory-hotplug knobs around them. */
+export async function runInjectStep(context: CaseContext, action: InjectAction, stepIndex: number): Promise<StepResult> {
+  const { guest } = context;
+  switch (action.kind) {
+    case 'inject': {
+      const target = targetOf(context, action.target);
+      const injector = INJECTORS[action.method];
+      const refused = injector.refuse(target.page);
+      if (refused) throw new Error(refused);
+      await ensureBeforeSnapshot(context);
+      let record: InjectionRecord;
+      try {
+        record = await injector.inject({ guest }, target.page);
+      } catch (error) {
+        if (!(await guest.diesWithin(5_000))) throw error;
+        record = { method: action.method, target: describeTarget(target.page), action: injector.description, startedAtMs: consoleNow(guest), endedAtMs: consoleNow(guest), result: { ok: false, message: 'the guest died during the injection' } };
+        context.injections.push(record);
+        throw error;
+      }
+      context.injections.push(record);
+      const { result } = record;
+      if (result.sigbus) context.sigbus.push({ ...result.sigbus, async: false, step: stepIndex });
+      const summary = `${record.action}: ${result.ok ? 'ok' : `failed${result.errno ? ` with ${result.errno}` : ''}${result.message ? ` (${result.message})` : ''}`}${result.sigbus ? `, SIGBUS ${result.sigbus.codeName} at ${result.sigbus.addr}` : ''}`;
+      return { ok: result.ok, errno: result.ok ? null : (result.errno ?? null), sigbus: result.sigbus ?? null, summary };
+    }
+    case 'corruptFilter':
+      await setCorruptFilter(guest, action.filter);
+      return { ok: true, summary: 'corrupt filter set' };
+    case 'memoryBlock': {
+      let block: string;
+      if (action.block.kind === 'name') block = action.block.name;
+      else {
+        const size = await guest.exec('cat /sys/devices/system/memory/block_size_bytes');
+        const bytes = Number.parseInt(size.stdout.trim(), 16);
+        if (!(bytes > 0)) throw new Error(`cannot read the memory block size: ${size.stderr.trim() || size.stdout.trim()}`);
+        block = blockOfPfn(targetOf(context, action.block.target).page.pfn, bytes);
+      }
+      const change = await setMemoryBlockState(guest, block, action.state);
+      const { result } = change;
+      return {
+        ok: result.ok,
+        errno: result.ok ? null : (result.errno ?? null),
+        state: change.stateAfter,
+        summary: `${change.action}: ${result.ok ? 'ok' : `failed with ${result.errno ?? result.message ?? 'an error'}`}; state now ${change.stateAfter}`,
+      };
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeGuestFile } from '../../inject/guest-write.ts';
+import type { StepAction } from '../../suite/index.ts';
+import type { CaseContext } from '../case-context.ts';
+import type { StepResult } from '../step-result.ts';
+
+type ShellAction = Extract<StepAction, { kind: 'shell' | 'sysctl' | 'sleep' }>;
+
+/** Plain guest commands: a shell line, sysctl writes, a pause. */
+export async function runShellStep(context: CaseContext, action: ShellAction, timeoutMs: number): Promise<StepResult> {
+  switch (action.kind) {
+    case 'shell': {
+      // The step's deadline (withDeadline) must win over SSH's own, so a slow command reads as a
+      // timed-out step and not as a broken connection.
+      const result = await context.guest.exec(action.command, { timeoutMs: timeoutMs + 30_000 });
+      return { ok: result.exitCode === 0, exit: result.exitCode, stdout: result.stdout, stderr: result.stderr, summary: `\`${action.command}\` exited ${result.exitCode}` };
+    }
+    case 'sysctl': {
+      for (const { key, value } of action.settings) {
+        const file = `/proc/sys/${key.replaceAll('.', '/')}`;
+        const result = await writeGuestFile(context.guest, file, value);
+        if (!result.ok) return { ok: false, errno: result.errno ?? null, summary: `writing ${value} to ${file} failed with ${result.errno ?? result.message ?? 'an error'}` };
+      }
+      return { ok: true, errno: null, summary: `set ${action.settings.map(({ key, value }) => `${key}=${value}`).join(', ')}` };
+    }
+    case 'sleep':
+      await sleep(action.ms, undefined, context.signal ? { signal: context.signal } : {});
+      return { ok: true, summary: `slept ${action.ms} ms` };
+  }
+}
