@@ -10,9 +10,10 @@ import { canonicalModuleName } from './module-name.ts';
 export const NETWORK_MODULES: readonly string[] = ['virtio_pci', 'virtio_net'];
 
 /**
- * Loaded right after sshd was started, while it initialises. hwpoison_inject is tiny and
- * every test injects through it; virtio_rng feeds the kernel's entropy pool when QEMU has a
- * virtio-rng-pci device (harmless without one).
+ * Carried by every image but loaded only on request (the spec's modules, or on demand by
+ * the injectors): each modprobe costs 20–40 ms of boot under TCG, and a guest that merely
+ * boots needs neither. virtio_rng serves a virtio-rng-pci device; hwpoison_inject is what
+ * debugfs injection loads when it first needs it.
  */
 export const SERVICE_MODULES: readonly string[] = ['virtio_rng', 'hwpoison_inject'];
 

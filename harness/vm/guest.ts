@@ -312,7 +312,7 @@ export class Guest {
 export function guestKernelCmdline(spec: GuestSpec): string[] {
   return [
     ...baseKernelCmdline(spec),
-    ...renderInitCmdline({ modules: spec.modules, ssh: spec.ssh, network: spec.ssh }),
+    ...renderInitCmdline({ modules: [...(spec.rng ? ['virtio_rng'] : []), ...spec.modules], ssh: spec.ssh, network: spec.ssh }),
     ...spec.cmdline,
   ];
 }

@@ -49,7 +49,7 @@ describe.each(KERNELS)('snapshot and restore on %s', (kernelRef) => {
   const restored: Guest[] = [];
 
   beforeAll(async () => {
-    shared = await bootSharedTestGuest(kernelRef, { modules: ['brd'] });
+    shared = await bootSharedTestGuest(kernelRef, { modules: ['brd', 'hwpoison_inject'] });
     const { guest } = shared;
     // State written before the save: a file, and a module reloaded with other parameters.
     await sh(guest, 'echo before-save > /tmp/marker && rmmod brd && modprobe brd rd_nr=1 rd_size=2048');
