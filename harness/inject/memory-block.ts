@@ -1,5 +1,5 @@
 import { writeGuestFile } from './guest-write.ts';
-import type { InjectionResult } from './injection.ts';
+import { consoleNow, type InjectionResult } from './injection.ts';
 import type { Guest } from '../vm/guest.ts';
 
 export const BLOCK_STATES = ['offline', 'online', 'online_movable', 'online_kernel'] as const;
@@ -20,9 +20,9 @@ export interface BlockStateChange {
 export async function setMemoryBlockState(guest: Guest, block: string, requested: BlockStateRequest): Promise<BlockStateChange> {
   if (!/^memory\d+$/.test(block)) throw new Error(`not a memory block name: ${block}`);
   const path = `/sys/devices/system/memory/${block}/state`;
-  const startedAtMs = Date.now() - guest.machine.startedAt;
+  const startedAtMs = consoleNow(guest);
   const result = await writeGuestFile(guest, path, requested);
-  const endedAtMs = Date.now() - guest.machine.startedAt;
+  const endedAtMs = consoleNow(guest);
   const stateAfter = (await guest.exec(`cat ${path}`)).stdout.trim();
   return { block, requested, action: `echo ${requested} > ${path}`, startedAtMs, endedAtMs, result, stateAfter };
 }

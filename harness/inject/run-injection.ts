@@ -12,7 +12,7 @@ import { takeSnapshot, type StateSnapshot } from '../state/state-snapshot.ts';
 import { diffSnapshots } from '../state/state-diff.ts';
 import type { Guest } from '../vm/guest.ts';
 import type { InjectionReport, ProcessOutcome } from './injection-report.ts';
-import { describeTarget, type InjectionRecord, type Injector } from './injection.ts';
+import { consoleNow, describeTarget, type InjectionRecord, type Injector } from './injection.ts';
 import type { PreparedTarget } from './targets.ts';
 
 export interface RunInjectionOptions {
@@ -73,7 +73,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
   const outcome: ProcessOutcome = { asyncSignals };
   let after: StateSnapshot | null = null;
   let guestAlive = true;
-  const injectStartedAtMs = Date.now() - guest.machine.startedAt;
+  const injectStartedAtMs = consoleNow(guest);
   let injection: InjectionRecord;
   try {
     injection = await injector.inject({ guest }, target.page);
@@ -85,7 +85,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
       target: describeTarget(target.page),
       action: injector.description,
       startedAtMs: injectStartedAtMs,
-      endedAtMs: Date.now() - guest.machine.startedAt,
+      endedAtMs: consoleNow(guest),
       result: { ok: false, message: 'the guest died during the injection' },
     };
     guestAlive = false;
