@@ -7,6 +7,7 @@ import { registerExecCommand } from './commands/exec.ts';
 import { registerInjectCommand } from './commands/inject.ts';
 import { registerKernelsCommand } from './commands/kernels.ts';
 import { registerLintCommand } from './commands/lint.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { registerShellCommand } from './commands/shell.ts';
 import { harnessVersion } from './version.ts';
 
@@ -23,6 +24,7 @@ registerShellCommand(program);
 registerExecCommand(program);
 registerInjectCommand(program);
 registerLintCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

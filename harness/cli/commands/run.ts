@@ -1,0 +1,76 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_REPORTERS } from '../../reporters/create-reporters.ts';
+import { runSuites } from '../../runner/run-suites.ts';
+
+function count(name: string, min: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > 1000) throw new InvalidArgumentError(`${name} must be an integer from ${min} to 1000`);
+    return parsed;
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function regex(value: string): RegExp {
+  try {
+    return new RegExp(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+interface RunCliOptions {
+  kernel?: string;
+  output?: string;
+  reporter: string[];
+  retries: number;
+  repeatEach: number;
+  grep?: RegExp;
+  tag: string[];
+  list?: boolean;
+  accel: 'auto' | 'kvm' | 'tcg';
+  bootTimeout: number;
+  snapshot: boolean;
+}
+
+/**
+ * `memharness run [suites...]`: runs suites on one kernel and writes results/<run-id>/
+ * (results.json always; junit.xml, results.ktap, report.html as asked). Exit code: 0 all
+ * passed, 1 the kernel failed a case, 2 infrastructure or suite problems, 130 interrupted.
+ */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run suites on a kernel: boot once per guest configuration, restore a snapshot per case, write the results')
+    .argument('[suites...]', 'suite files or directories (default: suites/)')
+    .option('-k, --kernel <ref>', 'Debian build (6.12.117, 6.1.0-56, latest-6.1, latest-6.12, package name), a bzImage/vmlinux path, or a kernel build tree (default: latest-6.12)')
+    .option('-o, --output <dir>', 'the run directory to write (default: results/<run-id>/)')
+    .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
+    .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', count('--retries', 0), 0)
+    .option('--repeat-each <n>', 'run each case n times', count('--repeat-each', 1), 1)
+    .option('-g, --grep <regex>', 'only cases whose key or title matches', regex)
+    .option('--tag <tag>', 'only cases with this tag (repeatable: all must be present)', collect, [])
+    .option('--list', 'list the cases that would run, boot nothing')
+    .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM with a probe boot and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .option('--boot-timeout <seconds>', 'deadline for each boot stage', count('--boot-timeout', 1), 240)
+    .option('--no-snapshot', 'boot a fresh guest for every case instead of restoring a snapshot')
+    .action(async (paths: string[], options: RunCliOptions) => {
+      const outcome = await runSuites({
+        paths: paths.length > 0 ? paths : ['suites/'],
+        kernelRef: options.kernel,
+        output: options.output,
+        reporters: options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS],
+        retries: options.retries,
+        repeatEach: options.repeatEach,
+        filter: { grep: options.grep, tags: options.tag },
+        list: options.list,
+        accel: options.accel,
+        bootTimeoutMs: options.bootTimeout * 1000,
+        noSnapshot: !options.snapshot,
+      });
+      process.exitCode = outcome.exitCode;
+    });
+}

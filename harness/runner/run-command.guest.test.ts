@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRunResult } from '../results/read-run-result.ts';
+import { processesMentioning } from '../testing/guest-fixture.ts';
+import { projectRoot } from '../util/paths.ts';
+
+// `memharness run` as a user runs it: a separate process on the default kernel.
+const cli = path.join(projectRoot, 'harness/bin/memharness.js');
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-run-test-'));
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+async function memharness(args: string[]) {
+  const dir = await fs.mkdtemp(path.join(tmp, 'tmpdir-'));
+  const result = await execa('node', [cli, ...args], { cwd: projectRoot, reject: false, timeout: 900_000, env: { TMPDIR: dir } });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), leftovers: await processesMentioning(dir) };
+}
+
+/** Measured on Debian 6.12 under TCG (see harness/runner/README.md). */
+const EXPECTED = {
+  'hwpoison-basic/poison-free-debugfs': 'passed',
+  'hwpoison-basic/poison-anon-debugfs': 'passed',
+  'hwpoison-basic/poison-anon-madvise-hwpoison': 'passed',
+  'hwpoison-basic/anon-madvise-sigbus': 'passed',
+  'hwpoison-basic/mce-srao-anon': 'passed',
+};
+
+describe('memharness run', () => {
+  it('stops at suite problems with exit code 2 before anything boots', async () => {
+    const bad = path.join(tmp, 'bad.yaml');
+    await fs.writeFile(bad, 'suite: bad\ncases: 3\n');
+    const result = await memharness(['run', bad, '--output', path.join(tmp, 'bad-run')]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/bad\.yaml:2:8: cases: expected a list/);
+    await expect(fs.access(path.join(tmp, 'bad-run'))).rejects.toThrow();
+  });
+
+  it('runs hwpoison-basic on the default kernel and writes every requested report', async () => {
+    const output = path.join(tmp, 'run');
+    const result = await memharness(['run', 'suites/hwpoison-basic.yaml', '--output', output, '--reporter', 'list,json,junit,ktap']);
+    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.leftovers).toEqual([]);
+
+    const run = await readRunResult(output);
+    expect(run.complete).toBe(true);
+    expect(run.interrupted).toBe(false);
+    expect(run.kernels.map((kernel) => kernel.release)).toEqual([expect.stringMatching(/^6\.12\.\d+\+deb12-amd64$/)]);
+    expect(Object.fromEntries(run.cases.map((c) => [c.key, c.verdict]))).toEqual(EXPECTED);
+    // One boot for the group, a snapshot restore for every other case.
+    const isolations = run.cases.map((c) => c.attempts.map((a) => a.isolation).join(','));
+    expect(isolations.filter((i) => i === 'boot')).toHaveLength(1);
+    expect(isolations.filter((i) => i === 'restore')).toHaveLength(run.cases.length - 1);
+    for (const c of run.cases) {
+      expect(c.artifacts.console, c.key).toBeDefined();
+      await fs.access(path.join(output, c.artifacts.console!));
+    }
+
+    const junit = new XMLParser({ ignoreAttributes: false }).parse(await fs.readFile(path.join(output, 'junit.xml'), 'utf8')) as { testsuites: Record<string, unknown> };
+    expect(junit.testsuites).toBeDefined();
+    const ktap = await fs.readFile(path.join(output, 'results.ktap'), 'utf8');
+    expect(ktap).toMatch(/^KTAP version 1\n/);
+    expect(ktap).not.toMatch(/^\s*not ok/m);
+    expect(result.stdout).toMatch(/5 passed/);
+  });
+});

@@ -1,0 +1,96 @@
+import type { KernelFacts, SuiteCase } from '../suite/index.ts';
+import { evaluateRequirements } from '../suite/index.ts';
+import type { GuestSpec } from '../vm/guest-spec.ts';
+
+/** One execution of a case: a case times --repeat-each, with its skip decision. */
+export interface PlannedCase {
+  case: SuiteCase;
+  repeatIndex: number;
+  /** 1-based position in the run (reporters' "3/8"). */
+  index: number;
+  /** Set when a requirement is not met: reported as skipped, never booted for. */
+  skipReason?: string;
+}
+
+/** Cases that share one guest configuration: booted once, snapshotted, restored per case. */
+export interface GuestGroup {
+  key: string;
+  spec: GuestSpec;
+  cases: PlannedCase[];
+}
+
+export interface CaseFilter {
+  grep?: RegExp;
+  tags?: readonly string[];
+}
+
+/** --grep matches the key or the title; every --tag must be on the case. */
+export function filterCases(cases: readonly SuiteCase[], filter: CaseFilter): SuiteCase[] {
+  return cases.filter((testCase) => {
+    if (filter.grep && !filter.grep.test(testCase.key) && !filter.grep.test(testCase.title)) return false;
+    if (filter.tags && filter.tags.length > 0 && !filter.tags.every((tag) => testCase.tags.includes(tag))) return false;
+    return true;
+  });
+}
+
+/** Cases in suite order, each repeated --repeat-each times (repeats of one case adjacent). */
+export function expandRepeats(cases: readonly SuiteCase[], repeatEach: number): PlannedCase[] {
+  const out: PlannedCase[] = [];
+  for (const testCase of cases) for (let repeatIndex = 0; repeatIndex < repeatEach; repeatIndex++) out.push({ case: testCase, repeatIndex, index: out.length + 1 });
+  return out;
+}
+
+export function applyRequirements(planned: readonly PlannedCase[], facts: KernelFacts): PlannedCase[] {
+  return planned.map((entry) => {
+    const verdict = evaluateRequirements(entry.case, facts);
+    return verdict.satisfied ? entry : { ...entry, skipReason: verdict.skipReason ?? 'a requirement is not met' };
+  });
+}
+
+/** A stable key of a guest spec: same JSON with sorted object keys means same guest. */
+export function guestSpecKey(spec: GuestSpec): string {
+  const sortKeys = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sortKeys);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortKeys(v)]));
+    return value;
+  };
+  return JSON.stringify(sortKeys(spec));
+}
+
+const injectsMce = (testCase: SuiteCase) => testCase.steps.some((step) => step.action.kind === 'inject' && step.action.method.startsWith('mce-'));
+
+/**
+ * Runnable cases grouped by their guest spec, groups in order of first appearance. Within a
+ * group machine-check cases go last: they leave a guest not reusable, which costs a restore
+ * either way but keeps the group's first case on the freshly booted guest.
+ */
+export function groupByGuest(planned: readonly PlannedCase[]): GuestGroup[] {
+  const groups = new Map<string, GuestGroup>();
+  for (const entry of planned) {
+    if (entry.skipReason !== undefined) continue;
+    const key = guestSpecKey(entry.case.guest);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { key, spec: entry.case.guest, cases: [] }));
+    group.cases.push(entry);
+  }
+  for (const group of groups.values()) group.cases.sort((a, b) => Number(injectsMce(a.case)) - Number(injectsMce(b.case)) || a.index - b.index);
+  return [...groups.values()];
+}
+
+/**
+ * The modules a group's guest must carry in its initramfs besides those its spec lists: the
+ * module requirements of its cases, and hwpoison_inject for debugfs injection and
+ * corruptFilter (the injectors modprobe it, which works only if it is in the image). Modules
+ * the kernel does not have are left out (the requirement check already skipped such cases).
+ */
+export function bootModulesFor(group: GuestGroup, facts: KernelFacts): string[] {
+  const wanted = new Set(group.spec.modules);
+  for (const { case: testCase } of group.cases) {
+    for (const requirement of testCase.requirements) if (requirement.kind === 'module') wanted.add(requirement.name);
+    for (const step of testCase.steps) {
+      const action = step.action;
+      if ((action.kind === 'inject' && action.method.startsWith('debugfs')) || action.kind === 'corruptFilter') wanted.add('hwpoison_inject');
+    }
+  }
+  return [...wanted].filter((name) => group.spec.modules.includes(name) || !facts.modules || facts.modules.has(name.replaceAll('-', '_')));
+}

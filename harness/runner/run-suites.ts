@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AcceleratorRequest } from '../host/accelerator.ts';
+import { resolveKernel } from '../kernel/index.ts';
+import type { PreparedKernel } from '../kernel/prepared-kernel.ts';
+import { createReporters } from '../reporters/create-reporters.ts';
+import type { TextSink } from '../reporters/list-reporter.ts';
+import { exitCodeForRun } from '../results/exit-code.ts';
+import { createRunDir } from '../results/run-dirs.ts';
+import { newRunId } from '../results/run-id.ts';
+import type { CaseResult, KernelInfo, RunResult, SuiteFileInfo } from '../results/run-result.ts';
+import { harnessVersion } from '../cli/version.ts';
+import { formatProblem, kernelFactsOf, loadSuites, type LoadedSuite } from '../suite/index.ts';
+import { EXIT_INFRA, EXIT_OK } from '../util/errors.ts';
+import { cacheDir as defaultCacheDir } from '../util/paths.ts';
+import { createProgress, type Progress } from '../util/progress.ts';
+import { skippedCaseResult } from './case-result.ts';
+import { Dispatcher, type GroupTimings } from './dispatcher.ts';
+import { FailureTracker } from './failure-tracker.ts';
+import { applyRequirements, expandRepeats, filterCases, groupByGuest, type CaseFilter } from './run-plan.ts';
+import { SigIntWatcher } from './sigint-watcher.ts';
+
+export interface RunSuitesOptions {
+  paths: readonly string[];
+  kernelRef?: string;
+  /** The run directory itself; default results/<run-id>/. */
+  output?: string;
+  reporters: readonly string[];
+  retries: number;
+  repeatEach: number;
+  filter: CaseFilter;
+  list?: boolean;
+  accel: AcceleratorRequest;
+  bootTimeoutMs?: number;
+  noSnapshot?: boolean;
+  stdout?: TextSink & { isTTY?: boolean };
+  progress?: Progress;
+}
+
+export interface RunSuitesOutcome {
+  exitCode: number;
+  run: RunResult | null;
+  runDir: string | null;
+  timings: GroupTimings[];
+}
+
+/**
+ * `memharness run`: load and expand the suites (problems: exit 2 before anything boots),
+ * resolve the kernel, skip what its facts rule out, group the rest by guest configuration,
+ * run the groups (boot once, snapshot, restore per case, retries), and write the results
+ * through the reporters as cases finish.
+ */
+export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOutcome> {
+  const stdout = options.stdout ?? process.stdout;
+  const progress = options.progress ?? createProgress();
+  const loaded = await loadSuites(options.paths);
+  if (loaded.problems.length > 0) {
+    for (const problem of loaded.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+    process.stderr.write(`memharness: ${loaded.problems.length} problem(s) in the suites; nothing was run\n`);
+    return { exitCode: EXIT_INFRA, run: null, runDir: null, timings: [] };
+  }
+  const selected = filterCases(loaded.suites.flatMap((suite) => suite.cases), options.filter);
+  const planned = expandRepeats(selected, options.repeatEach);
+  if (options.list) {
+    for (const entry of planned) stdout.write(`${entry.case.key}${entry.repeatIndex > 0 ? ` (repeat ${entry.repeatIndex})` : ''}\n`);
+    stdout.write(`${planned.length} case(s)\n`);
+    return { exitCode: EXIT_OK, run: null, runDir: null, timings: [] };
+  }
+
+  const kernel = await resolveKernel(options.kernelRef, { cacheDir: defaultCacheDir(), progress });
+  const facts = await kernelFactsOf(kernel);
+  const kernelInfo = kernelInfoOf(kernel);
+  const plan = applyRequirements(planned, facts);
+  const groups = groupByGuest(plan);
+
+  const { runId, dir: runDir } = options.output ? { runId: newRunId(), dir: path.resolve(options.output) } : await createRunDir();
+  await fs.mkdir(runDir, { recursive: true });
+  const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-run-'));
+  const reporter = createReporters(options.reporters, { outputDir: runDir, stdout, isTTY: Boolean(stdout.isTTY) });
+  const tracker = new FailureTracker(options.retries);
+  const cases: CaseResult[] = [];
+  let runErrors = 0;
+
+  let dispatcher: Dispatcher | null = null;
+  const watcher = new SigIntWatcher(() => dispatcher?.stop());
+  dispatcher = new Dispatcher({
+    groups,
+    total: plan.length,
+    kernel: kernelInfo,
+    facts,
+    kernelRef: options.kernelRef,
+    accel: options.accel,
+    runDir,
+    workDir,
+    reporter,
+    tracker,
+    progress,
+    signal: watcher.signal,
+    bootTimeoutMs: options.bootTimeoutMs,
+    noSnapshot: options.noSnapshot,
+    onResult: (result) => cases.push(result),
+  });
+
+  const run: RunResult = {
+    schemaVersion: 1,
+    runId,
+    harnessVersion: harnessVersion(),
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    complete: false,
+    interrupted: false,
+    host: { hostname: os.hostname(), cpus: os.cpus().length, memoryMiB: Math.round(os.totalmem() / 1024 ** 2), kernel: os.release() },
+    qemu: 'unknown',
+    accelerator: { accel: 'tcg', reason: 'no case needed a guest' },
+    kernels: [kernelInfo],
+    suites: await suiteFiles(loaded.suites),
+    cases,
+  };
+  try {
+    try {
+      const prepared = await dispatcher.prepareFirst();
+      if (prepared) {
+        run.qemu = prepared.qemuVersion;
+        run.accelerator = { accel: prepared.accel.accel, reason: prepared.accel.reason };
+      }
+    } catch (error) {
+      // The cases of the first group will report it as infra-error when they ask for a guest.
+      runErrors += 1;
+      await reporter.onError({ message: `preparing the guest failed: ${error instanceof Error ? error.message : String(error)}` });
+    }
+    await reporter.onBegin({ ...run, cases: [] }, { total: plan.length, kernels: [kernelInfo] });
+    for (const entry of plan) {
+      if (entry.skipReason === undefined || watcher.interrupted) continue;
+      await reporter.onCaseBegin({ key: entry.case.key, title: entry.case.title, kernel: kernelInfo, index: entry.index, total: plan.length, attempt: 1 });
+      const result = skippedCaseResult(entry.case, kernelInfo, entry.repeatIndex, entry.skipReason);
+      cases.push(result);
+      await reporter.onCaseEnd(result);
+    }
+    if (!watcher.interrupted) {
+      try {
+        await dispatcher.run();
+      } catch (error) {
+        runErrors += 1;
+        await reporter.onError({ message: `the run stopped: ${error instanceof Error ? error.message : String(error)}` });
+      }
+    }
+  } finally {
+    dispatcher.stop();
+    run.interrupted = watcher.interrupted;
+    run.complete = !watcher.interrupted && runErrors === 0;
+    run.endedAt = new Date().toISOString();
+    await reporter.onEnd(run);
+    watcher.disarm();
+    if (!process.env.MEMHARNESS_KEEP_RUN_DIR) await fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  for (const timing of dispatcher.timings) progress.info(formatTimings(timing));
+  const exitCode = exitCodeForRun(run, { runErrors: runErrors + reporter.failures.length });
+  return { exitCode, run, runDir, timings: dispatcher.timings };
+}
+
+export function kernelInfoOf(kernel: PreparedKernel): KernelInfo {
+  const source = kernel.source;
+  return {
+    id: kernel.id,
+    release: kernel.release,
+    ...(source.kind === 'debian' ? { debianPackage: source.package, debianVersion: source.debianVersion, upstreamVersion: source.upstreamVersion } : {}),
+  };
+}
+
+async function suiteFiles(suites: readonly LoadedSuite[]): Promise<SuiteFileInfo[]> {
+  return Promise.all(suites.map(async (suite) => ({ path: suite.info.file, sha256: createHash('sha256').update(await fs.readFile(suite.info.file)).digest('hex') })));
+}
+
+function formatTimings(timing: GroupTimings): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const avg = (values: number[]) => (values.length ? s(values.reduce((a, b) => a + b, 0) / values.length) : 'n/a');
+  return `timings ${timing.group}: ${timing.cases} case(s); boot ${timing.boots.map(s).join(', ') || 'none'}; snapshot save ${timing.saveMs === null ? 'none' : s(timing.saveMs)}; restores ${timing.restores.length} (avg ${avg(timing.restores)})${timing.fallbacks.length ? `; fallbacks: ${timing.fallbacks.join(' | ')}` : ''}`;
+}
