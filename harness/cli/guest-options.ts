@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { collect, integer } from './option-parsers.ts';
 import { z } from 'zod';
 import type { AcceleratorRequest } from '../host/accelerator.ts';
 import { HarnessError } from '../util/errors.ts';
@@ -15,20 +16,6 @@ export interface GuestCliOptions {
   accel: AcceleratorRequest;
   sshPort?: number;
   bootTimeout: number;
-}
-
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    }
-    return parsed;
-  };
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function addGuestOptions(command: Command): Command {

@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { defaultSuitesDir } from '../default-suites-dir.ts';
 import type { Command } from 'commander';
 import { loadSuites } from '../../suite/load-suites.ts';
 import { formatProblem } from '../../suite/problems.ts';
 import type { LoadedSuite } from '../../suite/suite-case.ts';
 import { EXIT_INFRA } from '../../util/errors.ts';
-import { projectRoot } from '../../util/paths.ts';
 
 /**
  * `memharness lint [paths...]`: checks suites alone, before any kernel or guest is
@@ -33,13 +31,6 @@ export function registerLintCommand(program: Command): void {
     });
 }
 
-/** suites/ of the working directory, else the project's own (lint run from elsewhere). */
-function defaultSuitesDir(): string {
-  if (fs.existsSync('suites')) return 'suites/';
-  const own = path.join(projectRoot, 'suites');
-  const relative = path.relative(process.cwd(), own);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? own : relative;
-}
 
 function summary(suites: readonly LoadedSuite[]): string {
   const cases = suites.reduce((sum, suite) => sum + suite.cases.length, 0);

@@ -1,18 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_REPORTERS } from '../../reporters/create-reporters.ts';
 import { runSuites } from '../../runner/run-suites.ts';
-
-function count(name: string, min: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > 1000) throw new InvalidArgumentError(`${name} must be an integer from ${min} to 1000`);
-    return parsed;
-  };
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { defaultSuitesDir } from '../default-suites-dir.ts';
+import { collect, integer } from '../option-parsers.ts';
 
 function regex(value: string): RegExp {
   try {
@@ -49,17 +39,17 @@ export function registerRunCommand(program: Command): void {
     .option('-k, --kernel <ref>', 'Debian build (6.12.117, 6.1.0-56, latest-6.1, latest-6.12, package name), a bzImage/vmlinux path, or a kernel build tree (default: latest-6.12)')
     .option('-o, --output <dir>', 'the run directory to write (default: results/<run-id>/)')
     .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
-    .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', count('--retries', 0), 0)
-    .option('--repeat-each <n>', 'run each case n times', count('--repeat-each', 1), 1)
+    .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', integer('--retries', 0, 1000), 0)
+    .option('--repeat-each <n>', 'run each case n times', integer('--repeat-each', 1, 1000), 1)
     .option('-g, --grep <regex>', 'only cases whose key or title matches', regex)
     .option('--tag <tag>', 'only cases with this tag (repeatable: all must be present)', collect, [])
     .option('--list', 'list the cases that would run, boot nothing')
     .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM with a probe boot and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
-    .option('--boot-timeout <seconds>', 'deadline for each boot stage', count('--boot-timeout', 1), 240)
+    .option('--boot-timeout <seconds>', 'deadline for each boot stage', integer('--boot-timeout', 1, 3600), 240)
     .option('--no-snapshot', 'boot a fresh guest for every case instead of restoring a snapshot')
     .action(async (paths: string[], options: RunCliOptions) => {
       const outcome = await runSuites({
-        paths: paths.length > 0 ? paths : ['suites/'],
+        paths: paths.length > 0 ? paths : [defaultSuitesDir()],
         kernelRef: options.kernel,
         output: options.output,
         reporters: options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS],
