@@ -34,10 +34,25 @@ const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
  * output is capped, and every command has a deadline.
  */
 export class GuestSsh {
+  /** Why the connection ended, once it has: named in every later error. */
+  private lostBecause: string | null = null;
+
   private constructor(
     private readonly client: Client,
     readonly port: number,
-  ) {}
+  ) {
+    client.on('error', (error: Error) => {
+      this.lostBecause ??= error.message;
+    });
+    client.on('close', () => {
+      this.lostBecause ??= 'the connection closed';
+    });
+  }
+
+  /** Null while connected; otherwise what ended the connection. */
+  get lostReason(): string | null {
+    return this.lostBecause;
+  }
 
   /**
    * Connects, retrying until `deadline` (ms epoch): QEMU's user-mode forward accepts TCP
@@ -74,8 +89,9 @@ export class GuestSsh {
     const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     const started = Date.now();
     return new Promise((resolve, reject) => {
+      if (this.lostBecause) return reject(new SshConnectionLostError(`SSH connection to the guest lost (${this.lostBecause})`));
       this.client.exec(command, (error, channel) => {
-        if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
+        if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}${this.lostBecause ? ` (${this.lostBecause})` : ''}`));
         const stdout = new CappedText(cap);
         const stderr = new CappedText(cap);
         let exitCode: number | null = null;
@@ -115,6 +131,7 @@ export class GuestSsh {
    */
   stream(command: string, onData: (chunk: Buffer) => void): Promise<GuestStream> {
     return new Promise((resolve, reject) => {
+      if (this.lostBecause) return reject(new SshConnectionLostError(`SSH connection to the guest lost (${this.lostBecause})`));
       this.client.exec(command, (error, channel) => {
         if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
         const closed = new Promise<void>((done) => channel.on('close', () => done()));
@@ -139,6 +156,7 @@ export class GuestSsh {
    */
   converse(command: string, onData: (chunk: Buffer) => void): Promise<GuestConversation> {
     return new Promise((resolve, reject) => {
+      if (this.lostBecause) return reject(new SshConnectionLostError(`SSH connection to the guest lost (${this.lostBecause})`));
       this.client.exec(command, (error, channel) => {
         if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
         let exitCode: number | null = null;
@@ -230,8 +248,10 @@ function connectOnce(port: number, privateKey: string, hostKeyBlob: Buffer, time
       username: 'root',
       privateKey,
       readyTimeout: timeoutMs,
-      keepaliveInterval: 5_000,
-      keepaliveCountMax: 6,
+      // Generous: a TCG guest on a loaded 2-core host can stall for many seconds, and a dead
+      // guest is noticed from QEMU's exit, not from keepalives. Every command has its own deadline.
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 20,
       hostVerifier: (key: Buffer) => {
         const ok = key.equals(hostKeyBlob);
         if (!ok) hostKeyRejected = true;
