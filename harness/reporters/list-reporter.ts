@@ -42,7 +42,7 @@ export class ListReporter implements Reporter {
   private runStartedAt = 0;
   private total = 0;
   private finished = 0;
-  private current: { info: CaseBeginInfo; startedAt: number } | null = null;
+  private readonly running = new Map<string, { info: CaseBeginInfo; startedAt: number }>();
   private timer: NodeJS.Timeout | null = null;
   private statusShown = false;
 
@@ -70,7 +70,7 @@ export class ListReporter implements Reporter {
 
   onCaseBegin(info: CaseBeginInfo): void {
     this.indexes.set(this.caseSlot(info.kernel.id, info.key), info);
-    this.current = { info, startedAt: this.now() };
+    this.running.set(this.caseSlot(info.kernel.id, info.key), { info, startedAt: this.now() });
     if (this.options.isTTY) {
       this.drawStatus();
       if (!this.timer) {
@@ -91,7 +91,7 @@ export class ListReporter implements Reporter {
     const name = capText(escapeControl(caseLongName(result)), this.options.maxMessageChars ?? 300);
     const lines = [`  ${this.paint[style.colour](style.symbol)} ${position} ${name}${label} ${this.paint.dim(`(${formatDuration(result.durationMs)})`)}`];
     for (const detail of this.details(result)) lines.push(`      ${detail}`);
-    if (this.current?.info.key === result.key && this.current.info.kernel.id === result.kernel.id) this.current = null;
+    this.running.delete(this.caseSlot(result.kernel.id, result.key));
     this.print(lines.join('\n'));
   }
 
@@ -103,7 +103,7 @@ export class ListReporter implements Reporter {
 
   async onEnd(run: RunResult): Promise<void> {
     this.stopTimer();
-    this.current = null;
+    this.running.clear();
     this.print(
       summaryLines(run, {
         paint: this.paint,
@@ -146,16 +146,15 @@ export class ListReporter implements Reporter {
     if (this.statusShown) this.options.stream.write(CLEAR_LINE);
     this.statusShown = false;
     this.options.stream.write(`${text}\n`);
-    if (this.options.isTTY && this.current) this.drawStatus();
+    if (this.options.isTTY && this.running.size > 0) this.drawStatus();
   }
 
   private drawStatus(): void {
-    if (!this.current) return;
-    const { info, startedAt } = this.current;
+    if (this.running.size === 0) return;
     const now = this.now();
-    const text =
-      `${this.position(info)} ${kernelLabel(info.kernel)} › ${info.title}${this.attemptNote(info)}` +
-      ` ${formatDuration(now - startedAt)} (run ${formatDuration(now - this.runStartedAt)})`;
+    // Several workers: every running case, oldest first, each with its own elapsed time.
+    const cases = [...this.running.values()].map(({ info, startedAt }) => `${this.position(info)} ${kernelLabel(info.kernel)} › ${info.title}${this.attemptNote(info)} ${formatDuration(now - startedAt)}`);
+    const text = `${cases.join(' | ')} (run ${formatDuration(now - this.runStartedAt)})`;
     // A status line that wraps cannot be redrawn with \r: keep it within the terminal.
     const width = Math.max(20, (this.options.stream.columns ?? 100) - 1);
     this.options.stream.write(`${CLEAR_LINE}${this.paint.cyan(capStatus(escapeControl(text), width))}`);

@@ -53,7 +53,7 @@ export function summaryLines(run: RunResult, options: SummaryOptions): string[] 
   lines.push(
     paint.bold(
       `${run.cases.length} case${run.cases.length === 1 ? '' : 's'} on ${kernels.size} kernel${kernels.size === 1 ? '' : 's'}` +
-        `${took === undefined ? '' : ` in ${formatDuration(took)}`}, accel ${run.accelerator.accel}`,
+        `${took === undefined ? '' : ` in ${formatDuration(took)}`}${run.workers && run.workers > 1 ? ` on ${run.workers} workers` : ''}, accel ${run.accelerator.accel}`,
     ) + paint.dim(` (${escapeControl(run.accelerator.reason)})`),
   );
   const counts = formatCounts(countVerdicts(run.cases), paint);
@@ -90,6 +90,7 @@ export function summaryLines(run: RunResult, options: SummaryOptions): string[] 
     for (const result of slowest) lines.push(`    ${formatDuration(result.durationMs).padStart(width)}  ${capText(escapeControl(caseLongName(result)), maxChars)}`);
   }
 
+  if (run.stopReason) lines.push(paint.yellow(`  stopped early: ${escapeControl(run.stopReason)}`));
   if (run.interrupted) lines.push(paint.yellow(`  interrupted: the results hold the ${run.cases.length} cases that finished`));
   else if (!run.complete) lines.push(paint.yellow(`  incomplete: the results hold the ${run.cases.length} cases that finished`));
   if (options.outputDir) {

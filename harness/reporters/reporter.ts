@@ -16,6 +16,8 @@ export interface CaseBeginInfo {
   total: number;
   /** 1-based; above 1 when a case is retried. */
   attempt: number;
+  /** 1-based worker (guest slot) running it, when the run has several. */
+  worker?: number;
 }
 
 /** An error that belongs to no case (a kernel that would not download, a suite that would not parse). */

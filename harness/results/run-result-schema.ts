@@ -120,6 +120,8 @@ export const runResultSchema = z.object({
   kernels: z.array(kernelInfoSchema),
   suites: z.array(z.object({ path: z.string(), sha256: z.string() })),
   shard: z.object({ index: z.number().int().positive(), total: z.number().int().positive() }).optional(),
+  workers: z.number().int().positive().optional(),
+  stopReason: z.string().optional(),
   cases: z.array(caseResultSchema),
 });
 

@@ -103,5 +103,9 @@ export interface RunResult {
   suites: SuiteFileInfo[];
   /** Shard of the whole (kernel x case) work this run did, e.g. { index: 1, total: 3 }. */
   shard?: { index: number; total: number };
+  /** Guests that ran cases at once. */
+  workers?: number;
+  /** Why cases were left unrun though nobody interrupted (--max-failures); they are listed as skipped. */
+  stopReason?: string;
   cases: CaseResult[];
 }

@@ -1,20 +1,38 @@
 import path from 'node:path';
 import type { AcceleratorRequest } from '../host/accelerator.ts';
+import type { PreparedLaunch } from '../launch/launch-guest.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import type { CaseResult, KernelInfo } from '../results/run-result.ts';
 import type { KernelFacts } from '../suite/index.ts';
-import type { PreparedLaunch } from '../launch/launch-guest.ts';
 import type { Progress } from '../util/progress.ts';
-import { executedCaseResult, infraAttempt } from './case-result.ts';
+import { executedCaseResult, infraAttempt, skippedCaseResult } from './case-result.ts';
 import { executeCase, type ExecutedCase } from './execute-case.ts';
 import type { FailureTracker } from './failure-tracker.ts';
-import { GuestPool } from './guest-pool.ts';
+import { GroupQueue, type QueuedCase } from './group-queue.ts';
+import { GuestPool, type LeasedGuest, type PoolTimings } from './guest-pool.ts';
 import { bootModulesFor, type GuestGroup, type PlannedCase } from './run-plan.ts';
 import { errorText } from './step-errors.ts';
+
+/** What the dispatcher needs of a group's guests (GuestPool; a fake in unit tests). */
+export interface CasePool {
+  readonly timings: PoolTimings;
+  prepare(): Promise<PreparedLaunch>;
+  lease(): Promise<LeasedGuest>;
+  release(guest: LeasedGuest['guest']): Promise<void>;
+  killAll(): void;
+  close(): Promise<void>;
+}
+
+/** Runs one attempt of a case on a leased guest (executeCase; a fake in unit tests). */
+export type AttemptRunner = (leased: LeasedGuest, planned: PlannedCase, attempt: number, artifactsDir: string) => Promise<ExecutedCase>;
 
 export interface DispatcherOptions {
   groups: readonly GuestGroup[];
   total: number;
+  /** Guests running cases at once (each its own QEMU). */
+  workers: number;
+  /** Stop starting cases after this many kernel failures (failed, crashed, xpass); 0: never. */
+  maxFailures: number;
   kernel: KernelInfo;
   facts: KernelFacts;
   kernelRef?: string;
@@ -30,6 +48,8 @@ export interface DispatcherOptions {
   noSnapshot?: boolean;
   /** Called with each finished case (the run keeps its list). */
   onResult(result: CaseResult): void;
+  createPool?: (group: GuestGroup, groupIndex: number) => CasePool;
+  runAttempt?: AttemptRunner;
 }
 
 export interface GroupTimings {
@@ -42,30 +62,42 @@ export interface GroupTimings {
 }
 
 /**
- * Runs the groups (Playwright's dispatcher). One worker: groups one after another, cases of a
- * group one after another on its pool. A second worker would plug in here: hand each worker
- * its own groups (or split a large group's cases over two pools restoring the same snapshot;
- * restores already pick their own SSH port and machine dir), with reporters called from this
- * one loop so results.json stays in order of completion.
+ * Runs the groups on `workers` guests at once (Playwright's dispatcher): each worker takes
+ * the next case from the GroupQueue, leases a clean guest from its group's pool (the pool
+ * boots and snapshots the group's first guest; later leases restore), runs the attempts,
+ * and reports. A group's pool is closed as soon as its last case is done, so at most
+ * `workers` guests and the snapshots of the groups in progress exist at a time. Reporter
+ * calls go through one chain: results.json and the terminal see cases one at a time, in
+ * order of completion.
  */
 export class Dispatcher {
   readonly timings: GroupTimings[] = [];
-  private readonly pools = new Set<GuestPool>();
-  private firstPool: GuestPool | null = null;
+  private readonly queue: GroupQueue;
+  private readonly pools = new Map<number, CasePool>();
+  private reporting: Promise<void> = Promise.resolve();
+  private stoppedBy: string | null = null;
+  private killed = false;
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions) {
+    this.queue = new GroupQueue(options.groups);
+  }
 
   /** Ctrl-C: no more cases start; the guests die now. */
   stop(): void {
-    this.firstPool?.killAll();
-    for (const pool of this.pools) pool.killAll();
+    this.killed = true;
+    for (const pool of this.pools.values()) pool.killAll();
+  }
+
+  /** Why the run stopped before every case ran (--max-failures), or null. */
+  get stopReason(): string | null {
+    return this.stoppedBy;
   }
 
   async run(): Promise<void> {
-    for (const [index, group] of this.options.groups.entries()) {
-      if (this.options.signal.aborted) return;
-      await this.runGroup(group, index);
-    }
+    const workers = Math.max(1, Math.min(this.options.workers, this.options.total || 1));
+    await Promise.all(Array.from({ length: workers }, (_, worker) => this.workerLoop(worker + 1)));
+    await this.reporting;
+    if (this.stoppedBy && !this.options.signal.aborted) await this.reportNotRun(this.stoppedBy);
   }
 
   /**
@@ -73,76 +105,113 @@ export class Dispatcher {
    * run begins, so the run's metadata can name the accelerator and QEMU; null without groups.
    */
   async prepareFirst(): Promise<PreparedLaunch | null> {
-    const first = this.options.groups[0];
-    if (!first) return null;
-    this.firstPool ??= this.poolFor(first, 0);
-    return this.firstPool.prepare();
+    if (this.options.groups.length === 0) return null;
+    return this.poolOf(0).prepare();
   }
 
-  private poolFor(group: GuestGroup, groupIndex: number): GuestPool {
+  private async workerLoop(worker: number): Promise<void> {
+    const { options } = this;
+    for (;;) {
+      if (options.signal.aborted || this.killed || this.stoppedBy) return;
+      const next = this.queue.next();
+      if (!next) return;
+      const result = await this.runCase(next, worker);
+      const groupDone = this.queue.finish(next.groupIndex);
+      if (result && !options.signal.aborted) await this.report(result);
+      if (groupDone) await this.closePool(next.groupIndex);
+    }
+  }
+
+  private report(result: CaseResult): Promise<void> {
+    const { options } = this;
+    const reported = this.reporting.then(async () => {
+      options.onResult(result);
+      await options.reporter.onCaseEnd(result);
+    });
+    this.reporting = reported.catch(() => undefined);
+    if (options.maxFailures > 0 && options.tracker.kernelFailures >= options.maxFailures && !this.stoppedBy) {
+      this.stoppedBy = `not run: --max-failures ${options.maxFailures} reached`;
+      options.progress.info(`memharness: ${options.tracker.kernelFailures} kernel failure(s): --max-failures ${options.maxFailures} reached, starting no more cases`);
+    }
+    return reported;
+  }
+
+  /** Cases a --max-failures stop left unstarted: reported as skipped, so the results list every case. */
+  private async reportNotRun(reason: string): Promise<void> {
+    for (const { planned } of this.queue.drain()) {
+      await this.report(skippedCaseResult(planned.case, this.options.kernel, planned.repeatIndex, reason));
+    }
+  }
+
+  private poolOf(groupIndex: number): CasePool {
+    let pool = this.pools.get(groupIndex);
+    if (!pool) {
+      const group = this.options.groups[groupIndex]!;
+      pool = this.options.createPool ? this.options.createPool(group, groupIndex) : this.guestPool(group, groupIndex);
+      this.pools.set(groupIndex, pool);
+      if (this.killed) pool.killAll();
+    }
+    return pool;
+  }
+
+  private guestPool(group: GuestGroup, groupIndex: number): GuestPool {
     const { options } = this;
     const spec = { ...group.spec, modules: bootModulesFor(group, options.facts) };
     return new GuestPool({ kernelRef: options.kernelRef, spec, accel: options.accel, workDir: path.join(options.workDir, `group-${groupIndex + 1}`), progress: options.progress, bootTimeoutMs: options.bootTimeoutMs, noSnapshot: options.noSnapshot });
   }
 
-  private async runGroup(group: GuestGroup, groupIndex: number): Promise<void> {
-    const { options } = this;
-    const pool = groupIndex === 0 && this.firstPool ? this.firstPool : this.poolFor(group, groupIndex);
-    this.pools.add(pool);
-    try {
-      for (const planned of group.cases) {
-        if (options.signal.aborted) return;
-        const result = await this.runCase(pool, planned);
-        if (!result || options.signal.aborted) return; // an interrupted case is not reported
-        options.onResult(result);
-        await options.reporter.onCaseEnd(result);
-      }
-    } finally {
-      this.timings.push({ group: `group-${groupIndex + 1}`, cases: group.cases.length, ...pool.timings });
-      this.pools.delete(pool);
-      await pool.close();
-    }
+  private async closePool(groupIndex: number): Promise<void> {
+    const pool = this.pools.get(groupIndex);
+    if (!pool) return;
+    this.pools.delete(groupIndex);
+    const group = this.options.groups[groupIndex]!;
+    this.timings.push({ group: `group-${groupIndex + 1}`, cases: group.cases.length, ...pool.timings });
+    await pool.close();
   }
 
-  private async runCase(pool: GuestPool, planned: PlannedCase): Promise<CaseResult | null> {
+  /** Closes what a stop left open (the normal path closes each pool when its group ends). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.pools.keys()].map((groupIndex) => this.closePool(groupIndex)));
+  }
+
+  private async runCase({ groupIndex, planned }: QueuedCase, worker: number): Promise<CaseResult | null> {
     const { options } = this;
+    const pool = this.poolOf(groupIndex);
     const testCase = planned.case;
     const executions: ExecutedCase[] = [];
     const caseDir = `cases/${String(planned.index).padStart(3, '0')}-${testCase.key.replace(/[^A-Za-z0-9_.-]+/g, '_')}${planned.repeatIndex > 0 ? `-r${planned.repeatIndex}` : ''}`;
     for (let attempt = 1; ; attempt++) {
-      await options.reporter.onCaseBegin({ key: testCase.key, title: testCase.title, kernel: options.kernel, index: planned.index, total: options.total, attempt });
+      this.reporting = this.reporting.then(() => options.reporter.onCaseBegin({ key: testCase.key, title: testCase.title, kernel: options.kernel, index: planned.index, total: options.total, attempt, worker })).catch(() => undefined);
       const started = Date.now();
-      let leased;
+      let leased: LeasedGuest | undefined;
       try {
         leased = await pool.lease();
       } catch (error) {
         if (options.signal.aborted) return null;
         executions.push(infraAttempt(attempt, `no guest for the case: ${errorText(error)}`, 'boot', Date.now() - started));
+      } finally {
+        // Whether the first boot worked or not, the group's later cases need not wait any more.
+        this.queue.markReady(groupIndex);
       }
       if (leased) {
         try {
-          const executed = await executeCase({
-            guest: leased.guest,
-            case: testCase,
-            kernel: options.kernel,
-            attempt,
-            isolation: leased.isolation,
-            artifactsDir: path.join(options.runDir, caseDir, `attempt-${attempt}`),
-            runDir: options.runDir,
-            facts: options.facts,
-            signal: options.signal,
-          });
-          executions.push(executed);
+          executions.push(await this.attempt(leased, planned, attempt, path.join(options.runDir, caseDir, `attempt-${attempt}`)));
         } catch (error) {
           if (!options.signal.aborted) executions.push(infraAttempt(attempt, `the case could not be run: ${errorText(error)}`, leased.isolation, Date.now() - started));
         } finally {
           await pool.release(leased.guest);
         }
       }
-      if (options.signal.aborted) return null;
-      if (!options.tracker.shouldRetry(executions.map((e) => ({ attempt: e.attempt, verdict: e.verdict, durationMs: e.durationMs, isolation: e.isolation })))) break;
+      if (options.signal.aborted) return null; // an interrupted case is not reported
+      if (!options.tracker.shouldRetry(executions)) break;
     }
-    const verdict = options.tracker.record(executions.map((e) => ({ attempt: e.attempt, verdict: e.verdict, durationMs: e.durationMs, isolation: e.isolation })));
+    const verdict = options.tracker.record(executions);
     return executedCaseResult(testCase, options.kernel, planned.repeatIndex, verdict, executions);
+  }
+
+  private attempt(leased: LeasedGuest, planned: PlannedCase, attempt: number, artifactsDir: string): Promise<ExecutedCase> {
+    const { options } = this;
+    if (options.runAttempt) return options.runAttempt(leased, planned, attempt, artifactsDir);
+    return executeCase({ guest: leased.guest, case: planned.case, kernel: options.kernel, attempt, isolation: leased.isolation, artifactsDir, runDir: options.runDir, facts: options.facts, signal: options.signal });
   }
 }

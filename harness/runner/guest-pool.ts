@@ -46,7 +46,9 @@ export interface PoolTimings {
  */
 export class GuestPool {
   readonly timings: PoolTimings = { boots: [], restores: [], saveMs: null, fallbacks: [] };
-  private prepared: PreparedLaunch | null = null;
+  private prepared: Promise<PreparedLaunch> | null = null;
+  /** Settles once the first lease's boot and snapshot save are over, however they went. */
+  private firstGuest: Promise<unknown> | null = null;
   private snapshot: GuestSnapshot | null = null;
   private snapshotBroken = false;
   private leases = 0;
@@ -55,9 +57,9 @@ export class GuestPool {
 
   constructor(private readonly options: GuestPoolOptions) {}
 
-  /** Host packages, kernel, keys, initramfs, accelerator: once per group. */
-  async prepare(): Promise<PreparedLaunch> {
-    this.prepared ??= await prepareLaunch({
+  /** Host packages, kernel, keys, initramfs, accelerator: once per group, however many workers ask. */
+  prepare(): Promise<PreparedLaunch> {
+    this.prepared ??= prepareLaunch({
       kernelRef: this.options.kernelRef,
       modulesDir: this.options.modulesDir,
       spec: this.options.spec,
@@ -68,10 +70,21 @@ export class GuestPool {
     return this.prepared;
   }
 
+  /**
+   * A clean guest. Leases may overlap (several workers on one group): the first boots and
+   * saves the snapshot; the others wait for that and restore, or boot when there is none.
+   */
   async lease(): Promise<LeasedGuest> {
     if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
     const n = ++this.leases;
     const started = Date.now();
+    if (n === 1) {
+      const first = this.bootFirst(started);
+      this.firstGuest = first.catch(() => undefined);
+      return first;
+    }
+    await this.firstGuest;
+    if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
     if (this.snapshot && !this.snapshotBroken) {
       try {
         const guest = await restoreGuest(this.snapshot, { machineDir: path.join(this.options.workDir, `restore-${n}`), name: `memharness-restore-${n}` });
@@ -86,7 +99,12 @@ export class GuestPool {
       }
     }
     const guest = await this.boot(n);
-    if (n === 1 && !this.options.noSnapshot) await this.trySave(guest);
+    return { guest, isolation: 'boot', setupMs: Date.now() - started };
+  }
+
+  private async bootFirst(started: number): Promise<LeasedGuest> {
+    const guest = await this.boot(1);
+    if (!this.options.noSnapshot) await this.trySave(guest);
     return { guest, isolation: 'boot', setupMs: Date.now() - started };
   }
 

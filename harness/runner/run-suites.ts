@@ -21,6 +21,7 @@ import { Dispatcher, type GroupTimings } from './dispatcher.ts';
 import { FailureTracker } from './failure-tracker.ts';
 import { applyRequirements, expandRepeats, filterCases, groupByGuest, type CaseFilter } from './run-plan.ts';
 import { SigIntWatcher } from './sigint-watcher.ts';
+import { chooseWorkers } from './worker-count.ts';
 
 export interface RunSuitesOptions {
   paths: readonly string[];
@@ -30,6 +31,10 @@ export interface RunSuitesOptions {
   reporters: readonly string[];
   retries: number;
   repeatEach: number;
+  /** Guests at once; 'auto' chooses from host CPUs and free memory. */
+  workers: number | 'auto';
+  /** Stop starting cases after this many kernel failures; 0: never. */
+  maxFailures?: number;
   filter: CaseFilter;
   list?: boolean;
   accel: AcceleratorRequest;
@@ -74,6 +79,8 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   const kernelInfo = kernelInfoOf(kernel);
   const plan = applyRequirements(planned, facts);
   const groups = groupByGuest(plan);
+  const runnable = groups.reduce((sum, group) => sum + group.cases.length, 0);
+  const workers = options.workers === 'auto' ? chooseWorkers(groups.map((group) => group.spec), runnable) : { workers: options.workers, reason: 'from --workers' };
 
   const { runId, dir: runDir } = options.output ? { runId: newRunId(), dir: path.resolve(options.output) } : await createRunDir();
   await fs.mkdir(runDir, { recursive: true });
@@ -88,6 +95,8 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   dispatcher = new Dispatcher({
     groups,
     total: plan.length,
+    workers: workers.workers,
+    maxFailures: options.maxFailures ?? 0,
     kernel: kernelInfo,
     facts,
     kernelRef: options.kernelRef,
@@ -116,8 +125,10 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
     accelerator: { accel: 'tcg', reason: 'no case needed a guest' },
     kernels: [kernelInfo],
     suites: await suiteFiles(loaded.suites),
+    workers: workers.workers,
     cases,
   };
+  if (workers.workers > 1 || options.workers === 'auto') progress.info(`memharness: ${workers.workers} worker(s) (${workers.reason})`);
   try {
     try {
       const prepared = await dispatcher.prepareFirst();
@@ -148,6 +159,8 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
     }
   } finally {
     dispatcher.stop();
+    await dispatcher.closeAll();
+    if (dispatcher.stopReason) run.stopReason = dispatcher.stopReason;
     run.interrupted = watcher.interrupted;
     run.complete = !watcher.interrupted && runErrors === 0;
     run.endedAt = new Date().toISOString();

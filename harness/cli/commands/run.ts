@@ -4,6 +4,10 @@ import { runSuites } from '../../runner/run-suites.ts';
 import { defaultSuitesDir } from '../default-suites-dir.ts';
 import { collect, integer } from '../option-parsers.ts';
 
+function workerCount(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : integer('--workers', 1, 64)(value);
+}
+
 function regex(value: string): RegExp {
   try {
     return new RegExp(value);
@@ -18,6 +22,9 @@ interface RunCliOptions {
   reporter: string[];
   retries: number;
   repeatEach: number;
+  workers: number | 'auto';
+  maxFailures: number;
+  x?: boolean;
   grep?: RegExp;
   tag: string[];
   list?: boolean;
@@ -41,6 +48,9 @@ export function registerRunCommand(program: Command): void {
     .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
     .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', integer('--retries', 0, 1000), 0)
     .option('--repeat-each <n>', 'run each case n times', integer('--repeat-each', 1, 1000), 1)
+    .option('-j, --workers <n>', 'guests running cases at once, or auto (one per host CPU, as memory allows)', workerCount, 'auto')
+    .option('-x', 'stop after the first kernel failure (--max-failures 1)')
+    .option('--max-failures <n>', 'stop starting cases after n kernel failures (failed, crashed, xpass); the rest are listed as skipped', integer('--max-failures', 0, 100000), 0)
     .option('-g, --grep <regex>', 'only cases whose key or title matches', regex)
     .option('--tag <tag>', 'only cases with this tag (repeatable: all must be present)', collect, [])
     .option('--list', 'list the cases that would run, boot nothing')
@@ -55,6 +65,8 @@ export function registerRunCommand(program: Command): void {
         reporters: options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS],
         retries: options.retries,
         repeatEach: options.repeatEach,
+        workers: options.workers,
+        maxFailures: options.x ? 1 : options.maxFailures,
         filter: { grep: options.grep, tags: options.tag },
         list: options.list,
         accel: options.accel,
