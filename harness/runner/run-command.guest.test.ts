@@ -71,4 +71,58 @@ describe('memharness run', () => {
     expect(ktap).not.toMatch(/^\s*not ok/m);
     expect(result.stdout).toMatch(/5 passed/);
   });
+
+  it('on 2 workers: a wrong expectation fails saying what the kernel did, a panic is crashed with its title, the run goes on', async () => {
+    const output = path.join(tmp, 'self-test');
+    const result = await memharness(['run', 'harness/runner/fixtures/runner-self-test.yaml', '--workers', '2', '--output', output, '--reporter', 'list,json,junit,ktap,html']);
+    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(1);
+    expect(result.leftovers).toEqual([]);
+    const run = await readRunResult(output);
+    expect(run.complete).toBe(true);
+    expect(run.workers).toBe(2);
+    expect(Object.fromEntries(run.cases.map((c) => [c.key, c.verdict]))).toEqual({
+      'runner-self-test/passes-before': 'passed',
+      'runner-self-test/wrong-expectation': 'failed',
+      'runner-self-test/panics': 'crashed',
+      'runner-self-test/passes-after-1': 'passed',
+      'runner-self-test/passes-after-2': 'passed',
+      'runner-self-test/passes-after-3': 'passed',
+    });
+    const wrong = run.cases.find((c) => c.caseId === 'wrong-expectation')!;
+    expect(wrong.failure?.message).toMatch(/expected 1 kernel event 'memory-failure' with pfn=\$t0\.pfn=0x[0-9a-f]+ result=Ignored/);
+    expect(wrong.failure?.message).toMatch(/'memory-failure' events it did log: .*Recovered/);
+    expect(wrong.failure?.location).toMatch(/runner-self-test\.yaml:\d+:\d+$/);
+    const panic = run.cases.find((c) => c.caseId === 'panics')!;
+    expect(panic.crash?.title).toMatch(/sysrq triggered crash/);
+    expect(result.stdout).toMatch(/kernel failures \(2\)/);
+
+    const junit = new XMLParser({ ignoreAttributes: false }).parse(await fs.readFile(path.join(output, 'junit.xml'), 'utf8')) as { testsuites: { '@_failures'?: string; '@_errors'?: string } };
+    expect(Number(junit.testsuites['@_failures'] ?? 0) + Number(junit.testsuites['@_errors'] ?? 0)).toBe(2);
+    const ktap = await fs.readFile(path.join(output, 'results.ktap'), 'utf8');
+    expect(ktap.match(/^\s*not ok \d+ /gm)?.length).toBeGreaterThanOrEqual(2);
+    const html = await fs.readFile(path.join(output, 'report.html'), 'utf8');
+    expect(html).toContain('sysrq triggered crash');
+  });
+
+  it('Ctrl-C midway: exit 130, the guests die, results.json valid with the cases done', async () => {
+    const output = path.join(tmp, 'interrupted');
+    const dir = await fs.mkdtemp(path.join(tmp, 'tmpdir-'));
+    const child = execa('node', [cli, 'run', 'harness/runner/fixtures/runner-self-test.yaml', '--workers', '1', '--output', output], { cwd: projectRoot, reject: false, timeout: 900_000, env: { TMPDIR: dir } });
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const done = await readRunResult(output).then((run) => run.cases.length).catch(() => 0);
+      if (done >= 1 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    expect(String(result.stderr)).toMatch(/SIGINT: stopping; finishing the results/);
+    expect(await processesMentioning(dir)).toEqual([]);
+    const run = await readRunResult(output);
+    expect(run.interrupted).toBe(true);
+    expect(run.complete).toBe(false);
+    expect(run.cases.length).toBeGreaterThanOrEqual(1);
+    expect(run.cases.length).toBeLessThan(6);
+  });
 });
