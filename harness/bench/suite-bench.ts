@@ -63,7 +63,7 @@ for (const variant of VARIANTS) {
   const started = Date.now();
   const outcome = await runSuites({
     paths,
-    kernelRef: values.kernel,
+    kernels: [values.kernel],
     output: path.join(outputRoot, variant.name.replace(/[^a-z0-9]+/gi, '-')),
     reporters: ['json'],
     retries: 0,

@@ -8,7 +8,7 @@ import { Dispatcher, type AttemptRunner, type CasePool } from './dispatcher.ts';
 import type { ExecutedCase } from './execute-case.ts';
 import { FailureTracker } from './failure-tracker.ts';
 import type { LeasedGuest, PoolTimings } from './guest-pool.ts';
-import { expandRepeats, groupByGuest } from './run-plan.ts';
+import { groupByGuest, planWork } from './run-plan.ts';
 
 // The dispatcher's scheduling with guests and cases replaced by timed fakes: which leases
 // overlap, when pools close, what is reported. The guest path is covered by run-command.guest.test.ts.
@@ -141,7 +141,7 @@ class RecordingReporter implements Reporter {
 
 function setup(options: { workers: number; cases?: (c: SuiteCase) => boolean; maxFailures?: number; retries?: number; bootFails?: string; signal?: AbortSignal }) {
   const cases = loadCases().filter(options.cases ?? (() => true));
-  const plan = expandRepeats(cases, 1);
+  const plan = planWork(cases, 1);
   const groups = groupByGuest(plan);
   const log: Log = { events: [], live: 0, maxLive: 0 };
   const pools: FakePool[] = [];
@@ -152,8 +152,7 @@ function setup(options: { workers: number; cases?: (c: SuiteCase) => boolean; ma
     total: plan.length,
     workers: options.workers,
     maxFailures: options.maxFailures ?? 0,
-    kernel,
-    facts,
+    kernels: [{ ref: undefined, info: kernel, facts }],
     accel: 'tcg',
     runDir: '/nonexistent',
     workDir: '/nonexistent',

@@ -2,15 +2,14 @@ import path from 'node:path';
 import type { AcceleratorRequest } from '../host/accelerator.ts';
 import type { PreparedLaunch } from '../launch/launch-guest.ts';
 import type { Reporter } from '../reporters/reporter.ts';
-import type { CaseResult, KernelInfo } from '../results/run-result.ts';
-import type { KernelFacts } from '../suite/index.ts';
+import type { CaseResult } from '../results/run-result.ts';
 import type { Progress } from '../util/progress.ts';
 import { executedCaseResult, infraAttempt, skippedCaseResult } from './case-result.ts';
 import { executeCase, type ExecutedCase } from './execute-case.ts';
 import type { FailureTracker } from './failure-tracker.ts';
 import { GroupQueue, type QueuedCase } from './group-queue.ts';
 import { GuestPool, type LeasedGuest, type PoolTimings } from './guest-pool.ts';
-import { bootModulesFor, type GuestGroup, type PlannedCase } from './run-plan.ts';
+import { bootModulesFor, kernelOf, type GuestGroup, type PlannedCase, type RunKernel } from './run-plan.ts';
 import { errorText } from './step-errors.ts';
 
 /** What the dispatcher needs of a group's guests (GuestPool; a fake in unit tests). */
@@ -33,9 +32,8 @@ export interface DispatcherOptions {
   workers: number;
   /** Stop starting cases after this many kernel failures (failed, crashed, xpass); 0: never. */
   maxFailures: number;
-  kernel: KernelInfo;
-  facts: KernelFacts;
-  kernelRef?: string;
+  /** The run's kernels; a group names its own by index. */
+  kernels: readonly RunKernel[];
   accel: AcceleratorRequest;
   runDir: string;
   /** Scratch for guests and snapshots (not kept). */
@@ -139,7 +137,7 @@ export class Dispatcher {
   /** Cases a --max-failures stop left unstarted: reported as skipped, so the results list every case. */
   private async reportNotRun(reason: string): Promise<void> {
     for (const { planned } of this.queue.drain()) {
-      await this.report(skippedCaseResult(planned.case, this.options.kernel, planned.repeatIndex, reason));
+      await this.report(skippedCaseResult(planned.case, kernelOf(this.options.kernels, planned).info, planned.repeatIndex, reason));
     }
   }
 
@@ -156,8 +154,9 @@ export class Dispatcher {
 
   private guestPool(group: GuestGroup, groupIndex: number): GuestPool {
     const { options } = this;
-    const spec = { ...group.spec, modules: bootModulesFor(group, options.facts) };
-    return new GuestPool({ kernelRef: options.kernelRef, spec, accel: options.accel, workDir: path.join(options.workDir, `group-${groupIndex + 1}`), progress: options.progress, bootTimeoutMs: options.bootTimeoutMs, noSnapshot: options.noSnapshot });
+    const kernel = kernelOf(options.kernels, group);
+    const spec = { ...group.spec, modules: bootModulesFor(group, kernel.facts) };
+    return new GuestPool({ kernelRef: kernel.ref, spec, accel: options.accel, workDir: path.join(options.workDir, `group-${groupIndex + 1}`), progress: options.progress, bootTimeoutMs: options.bootTimeoutMs, noSnapshot: options.noSnapshot });
   }
 
   private async closePool(groupIndex: number): Promise<void> {
@@ -165,7 +164,8 @@ export class Dispatcher {
     if (!pool) return;
     this.pools.delete(groupIndex);
     const group = this.options.groups[groupIndex]!;
-    this.timings.push({ group: `group-${groupIndex + 1}`, cases: group.cases.length, ...pool.timings });
+    const kernel = this.options.kernels.length > 1 ? ` on ${kernelOf(this.options.kernels, group).info.release}` : '';
+    this.timings.push({ group: `group-${groupIndex + 1}${kernel}`, cases: group.cases.length, ...pool.timings });
     await pool.close();
   }
 
@@ -178,10 +178,11 @@ export class Dispatcher {
     const { options } = this;
     const pool = this.poolOf(groupIndex);
     const testCase = planned.case;
+    const kernel = kernelOf(options.kernels, planned).info;
     const executions: ExecutedCase[] = [];
-    const caseDir = `cases/${String(planned.index).padStart(3, '0')}-${testCase.key.replace(/[^A-Za-z0-9_.-]+/g, '_')}${planned.repeatIndex > 0 ? `-r${planned.repeatIndex}` : ''}`;
+    const caseDir = `cases/${String(planned.index).padStart(3, '0')}-${options.kernels.length > 1 ? `${kernel.id}-` : ''}${testCase.key.replace(/[^A-Za-z0-9_.-]+/g, '_')}${planned.repeatIndex > 0 ? `-r${planned.repeatIndex}` : ''}`;
     for (let attempt = 1; ; attempt++) {
-      this.reporting = this.reporting.then(() => options.reporter.onCaseBegin({ key: testCase.key, title: testCase.title, kernel: options.kernel, index: planned.index, total: options.total, attempt, worker })).catch(() => undefined);
+      this.reporting = this.reporting.then(() => options.reporter.onCaseBegin({ key: testCase.key, title: testCase.title, kernel, index: planned.index, total: options.total, attempt, worker })).catch(() => undefined);
       const started = Date.now();
       let leased: LeasedGuest | undefined;
       try {
@@ -206,12 +207,13 @@ export class Dispatcher {
       if (!options.tracker.shouldRetry(executions)) break;
     }
     const verdict = options.tracker.record(executions);
-    return executedCaseResult(testCase, options.kernel, planned.repeatIndex, verdict, executions);
+    return executedCaseResult(testCase, kernel, planned.repeatIndex, verdict, executions);
   }
 
   private attempt(leased: LeasedGuest, planned: PlannedCase, attempt: number, artifactsDir: string): Promise<ExecutedCase> {
     const { options } = this;
     if (options.runAttempt) return options.runAttempt(leased, planned, attempt, artifactsDir);
-    return executeCase({ guest: leased.guest, case: planned.case, kernel: options.kernel, attempt, isolation: leased.isolation, artifactsDir, runDir: options.runDir, facts: options.facts, signal: options.signal });
+    const kernel = kernelOf(options.kernels, planned);
+    return executeCase({ guest: leased.guest, case: planned.case, kernel: kernel.info, attempt, isolation: leased.isolation, artifactsDir, runDir: options.runDir, facts: kernel.facts, signal: options.signal });
   }
 }

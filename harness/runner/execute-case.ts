@@ -158,7 +158,7 @@ export async function executeCase(options: ExecuteCaseOptions): Promise<Executed
         break;
       }
       if (!conditionHolds(step.when, facts)) {
-        record('skipped', 'its when: does not hold on this kernel');
+        record('skipped', 'its when: does not hold (on this kernel, or for this combination of parameters)');
         continue;
       }
       stop = await runOneStep(context, step, deadline, testCase.timeoutMs, options.signal, record, problems, unexpectedPasses);

@@ -1,22 +1,40 @@
+import type { KernelInfo } from '../results/run-result.ts';
 import type { KernelFacts, SuiteCase } from '../suite/index.ts';
 import { evaluateRequirements } from '../suite/index.ts';
+import { HarnessError } from '../util/errors.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
 
-/** One execution of a case: a case times --repeat-each, with its skip decision. */
+/** A kernel of the run, resolved: what --kernel said, what it is, what it can do. */
+export interface RunKernel {
+  ref: string | undefined;
+  info: KernelInfo;
+  facts: KernelFacts;
+}
+
+/** One execution of a case: kernel x case x --repeat-each, with its skip decision. */
 export interface PlannedCase {
   case: SuiteCase;
   repeatIndex: number;
-  /** 1-based position in the run (reporters' "3/8"). */
+  /** Index into the run's kernels (in --kernel order). */
+  kernelIndex: number;
+  /** 1-based position in the run (reporters' "3/8"); the unsharded run's numbering. */
   index: number;
   /** Set when a requirement is not met: reported as skipped, never booted for. */
   skipReason?: string;
 }
 
-/** Cases that share one guest configuration: booted once, snapshotted, restored per case. */
+/** Cases that share one kernel and guest configuration: booted once, snapshotted, restored per case. */
 export interface GuestGroup {
   key: string;
+  kernelIndex: number;
   spec: GuestSpec;
   cases: PlannedCase[];
+}
+
+export interface Shard {
+  /** 1-based. */
+  index: number;
+  total: number;
 }
 
 export interface CaseFilter {
@@ -33,18 +51,50 @@ export function filterCases(cases: readonly SuiteCase[], filter: CaseFilter): Su
   });
 }
 
-/** Cases in suite order, each repeated --repeat-each times (repeats of one case adjacent). */
-export function expandRepeats(cases: readonly SuiteCase[], repeatEach: number): PlannedCase[] {
+/**
+ * The whole run's work: for each kernel in order, the cases in suite order, each repeated
+ * --repeat-each times (repeats of one case adjacent). Depends on nothing but its inputs, so
+ * every shard of a run computes the same list.
+ */
+export function planWork(cases: readonly SuiteCase[], repeatEach: number, kernelCount = 1): PlannedCase[] {
   const out: PlannedCase[] = [];
-  for (const testCase of cases) for (let repeatIndex = 0; repeatIndex < repeatEach; repeatIndex++) out.push({ case: testCase, repeatIndex, index: out.length + 1 });
+  for (let kernelIndex = 0; kernelIndex < kernelCount; kernelIndex++) {
+    for (const testCase of cases) for (let repeatIndex = 0; repeatIndex < repeatEach; repeatIndex++) out.push({ case: testCase, repeatIndex, kernelIndex, index: out.length + 1 });
+  }
   return out;
 }
 
-export function applyRequirements(planned: readonly PlannedCase[], facts: KernelFacts): PlannedCase[] {
+/** "2/3" from --shard. */
+export function parseShard(text: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const shard = match ? { index: Number(match[1]), total: Number(match[2]) } : null;
+  if (!shard || shard.total < 1 || shard.index < 1 || shard.index > shard.total) {
+    throw new HarnessError('usage', `--shard '${text}': expected i/n with 1 <= i <= n, e.g. 2/3`);
+  }
+  return shard;
+}
+
+/**
+ * The shard's part of the work: a contiguous slice, so a shard keeps whole guest groups
+ * where it can (fewer boots) and the slices of 1/n ... n/n add up to the whole, each item once.
+ */
+export function shardWork(planned: readonly PlannedCase[], shard: Shard): PlannedCase[] {
+  const start = Math.floor(((shard.index - 1) * planned.length) / shard.total);
+  const end = Math.floor((shard.index * planned.length) / shard.total);
+  return planned.slice(start, end);
+}
+
+export function applyRequirements(planned: readonly PlannedCase[], kernels: readonly RunKernel[]): PlannedCase[] {
   return planned.map((entry) => {
-    const verdict = evaluateRequirements(entry.case, facts);
+    const verdict = evaluateRequirements(entry.case, kernelOf(kernels, entry).facts);
     return verdict.satisfied ? entry : { ...entry, skipReason: verdict.skipReason ?? 'a requirement is not met' };
   });
+}
+
+export function kernelOf(kernels: readonly RunKernel[], entry: { kernelIndex: number }): RunKernel {
+  const kernel = kernels[entry.kernelIndex];
+  if (!kernel) throw new Error(`no kernel ${entry.kernelIndex} in the run`);
+  return kernel;
 }
 
 /** A stable key of a guest spec: same JSON with sorted object keys means same guest. */
@@ -60,7 +110,7 @@ export function guestSpecKey(spec: GuestSpec): string {
 const injectsMce = (testCase: SuiteCase) => testCase.steps.some((step) => step.action.kind === 'inject' && step.action.method.startsWith('mce-'));
 
 /**
- * Runnable cases grouped by their guest spec, groups in order of first appearance. Within a
+ * Runnable cases grouped by kernel and guest spec, groups in order of first appearance. Within a
  * group machine-check cases go last: they leave a guest not reusable, which costs a restore
  * either way but keeps the group's first case on the freshly booted guest.
  */
@@ -68,9 +118,9 @@ export function groupByGuest(planned: readonly PlannedCase[]): GuestGroup[] {
   const groups = new Map<string, GuestGroup>();
   for (const entry of planned) {
     if (entry.skipReason !== undefined) continue;
-    const key = guestSpecKey(entry.case.guest);
+    const key = `${entry.kernelIndex}:${guestSpecKey(entry.case.guest)}`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { key, spec: entry.case.guest, cases: [] }));
+    if (!group) groups.set(key, (group = { key, kernelIndex: entry.kernelIndex, spec: entry.case.guest, cases: [] }));
     group.cases.push(entry);
   }
   for (const group of groups.values()) group.cases.sort((a, b) => Number(injectsMce(a.case)) - Number(injectsMce(b.case)) || a.index - b.index);

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AcceleratorRequest } from '../host/accelerator.ts';
 import { resolveKernel } from '../kernel/index.ts';
+import { queryDebianArchive } from '../kernel/debian-archive.ts';
+import { expandKernelList, parseKernelList } from '../kernel/kernel-range.ts';
 import type { PreparedKernel } from '../kernel/prepared-kernel.ts';
 import { createReporters } from '../reporters/create-reporters.ts';
 import type { TextSink } from '../reporters/list-reporter.ts';
@@ -19,13 +21,16 @@ import { createProgress, type Progress } from '../util/progress.ts';
 import { skippedCaseResult } from './case-result.ts';
 import { Dispatcher, type GroupTimings } from './dispatcher.ts';
 import { FailureTracker } from './failure-tracker.ts';
-import { applyRequirements, expandRepeats, filterCases, groupByGuest, type CaseFilter } from './run-plan.ts';
+import { applyRequirements, filterCases, groupByGuest, kernelOf, planWork, shardWork, type CaseFilter, type PlannedCase, type RunKernel, type Shard } from './run-plan.ts';
 import { SigIntWatcher } from './sigint-watcher.ts';
 import { chooseWorkers } from './worker-count.ts';
 
 export interface RunSuitesOptions {
   paths: readonly string[];
-  kernelRef?: string;
+  /** --kernel values in order (each may be a list or a range, 6.1.0-47..6.1.0-56); empty: the default kernel. */
+  kernels: readonly string[];
+  /** Run only this shard of the (kernel x case) work. */
+  shard?: Shard;
   /** The run directory itself; default results/<run-id>/. */
   output?: string;
   reporters: readonly string[];
@@ -67,17 +72,19 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
     return { exitCode: EXIT_INFRA, run: null, runDir: null, timings: [] };
   }
   const selected = filterCases(loaded.suites.flatMap((suite) => suite.cases), options.filter);
-  const planned = expandRepeats(selected, options.repeatEach);
+  const kernelRefs: Array<string | undefined> = options.kernels.length > 0 ? await expandKernelList(parseKernelList(options.kernels), () => queryDebianArchive(progress)) : [undefined];
+  const whole = planWork(selected, options.repeatEach, kernelRefs.length);
+  const planned = options.shard ? shardWork(whole, options.shard) : whole;
   if (options.list) {
-    for (const entry of planned) stdout.write(`${entry.case.key}${entry.repeatIndex > 0 ? ` (repeat ${entry.repeatIndex})` : ''}\n`);
-    stdout.write(`${planned.length} case(s)\n`);
+    for (const entry of planned) stdout.write(`${kernelRefs.length > 1 ? `${kernelRefs[entry.kernelIndex]} › ` : ''}${entry.case.key}${entry.repeatIndex > 0 ? ` (repeat ${entry.repeatIndex})` : ''}\n`);
+    stdout.write(`${planned.length} case(s)${options.shard ? ` in shard ${options.shard.index}/${options.shard.total} of ${whole.length}` : ''}${kernelRefs.length > 1 ? ` on ${kernelRefs.length} kernels` : ''}\n`);
     return { exitCode: EXIT_OK, run: null, runDir: null, timings: [] };
   }
 
-  const kernel = await resolveKernel(options.kernelRef, { cacheDir: defaultCacheDir(), progress });
-  const facts = await kernelFactsOf(kernel);
-  const kernelInfo = kernelInfoOf(kernel);
-  const plan = applyRequirements(planned, facts);
+  const resolved = await resolveRunKernels(kernelRefs, planned, progress);
+  const kernels = resolved.kernels;
+  const kernelInfos = kernels.map((kernel) => kernel.info);
+  const plan = applyRequirements(resolved.planned, kernels);
   const groups = groupByGuest(plan);
   const runnable = groups.reduce((sum, group) => sum + group.cases.length, 0);
   const workers = options.workers === 'auto' ? chooseWorkers(groups.map((group) => group.spec), runnable) : { workers: options.workers, reason: 'from --workers' };
@@ -94,12 +101,10 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   const watcher = new SigIntWatcher(() => dispatcher?.stop());
   dispatcher = new Dispatcher({
     groups,
-    total: plan.length,
+    total: whole.length,
     workers: workers.workers,
     maxFailures: options.maxFailures ?? 0,
-    kernel: kernelInfo,
-    facts,
-    kernelRef: options.kernelRef,
+    kernels,
     accel: options.accel,
     runDir,
     workDir,
@@ -123,7 +128,8 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
     host: { hostname: os.hostname(), cpus: os.cpus().length, memoryMiB: Math.round(os.totalmem() / 1024 ** 2), kernel: os.release() },
     qemu: 'unknown',
     accelerator: { accel: 'tcg', reason: 'no case needed a guest' },
-    kernels: [kernelInfo],
+    kernels: kernelInfos,
+    ...(options.shard ? { shard: options.shard } : {}),
     suites: await suiteFiles(loaded.suites),
     workers: workers.workers,
     cases,
@@ -141,10 +147,11 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
       runErrors += 1;
       await reporter.onError({ message: `preparing the guest failed: ${error instanceof Error ? error.message : String(error)}` });
     }
-    await reporter.onBegin({ ...run, cases: [] }, { total: plan.length, kernels: [kernelInfo] });
+    await reporter.onBegin({ ...run, cases: [] }, { total: plan.length, kernels: kernelInfos });
     for (const entry of plan) {
       if (entry.skipReason === undefined || watcher.interrupted) continue;
-      await reporter.onCaseBegin({ key: entry.case.key, title: entry.case.title, kernel: kernelInfo, index: entry.index, total: plan.length, attempt: 1 });
+      const kernelInfo = kernelOf(kernels, entry).info;
+      await reporter.onCaseBegin({ key: entry.case.key, title: entry.case.title, kernel: kernelInfo, index: entry.index, total: whole.length, attempt: 1 });
       const result = skippedCaseResult(entry.case, kernelInfo, entry.repeatIndex, entry.skipReason);
       cases.push(result);
       await reporter.onCaseEnd(result);
@@ -171,6 +178,22 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   for (const timing of dispatcher.timings) progress.info(formatTimings(timing));
   const exitCode = exitCodeForRun(run, { runErrors: runErrors + reporter.failures.length });
   return { exitCode, run, runDir, timings: dispatcher.timings };
+}
+
+/**
+ * Resolves (downloads, prepares) the kernels the shard's work uses, in --kernel order, and
+ * points each work item at its kernel in that list: a shard never downloads a kernel it
+ * has no case for.
+ */
+async function resolveRunKernels(refs: ReadonlyArray<string | undefined>, planned: readonly PlannedCase[], progress: Progress): Promise<{ kernels: RunKernel[]; planned: PlannedCase[] }> {
+  const used = [...new Set(planned.map((entry) => entry.kernelIndex))].sort((a, b) => a - b);
+  const kernels: RunKernel[] = [];
+  for (const index of used) {
+    const ref = refs[index];
+    const kernel = await resolveKernel(ref, { cacheDir: defaultCacheDir(), progress });
+    kernels.push({ ref, info: kernelInfoOf(kernel), facts: await kernelFactsOf(kernel) });
+  }
+  return { kernels, planned: planned.map((entry) => ({ ...entry, kernelIndex: used.indexOf(entry.kernelIndex) })) };
 }
 
 export function kernelInfoOf(kernel: PreparedKernel): KernelInfo {

@@ -1,8 +1,17 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_REPORTERS } from '../../reporters/create-reporters.ts';
+import { parseShard, type Shard } from '../../runner/run-plan.ts';
 import { runSuites } from '../../runner/run-suites.ts';
 import { defaultSuitesDir } from '../default-suites-dir.ts';
 import { collect, integer } from '../option-parsers.ts';
+
+function shardOption(value: string): Shard {
+  try {
+    return parseShard(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
 
 function workerCount(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : integer('--workers', 1, 64)(value);
@@ -17,7 +26,9 @@ function regex(value: string): RegExp {
 }
 
 interface RunCliOptions {
-  kernel?: string;
+  kernel: string[];
+  kernels: string[];
+  shard?: Shard;
   output?: string;
   reporter: string[];
   retries: number;
@@ -43,7 +54,9 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run suites on a kernel: boot once per guest configuration, restore a snapshot per case, write the results')
     .argument('[suites...]', 'suite files or directories (default: suites/)')
-    .option('-k, --kernel <ref>', 'Debian build (6.12.117, 6.1.0-56, latest-6.1, latest-6.12, package name), a bzImage/vmlinux path, or a kernel build tree (default: latest-6.12)')
+    .option('-k, --kernel <ref>', 'Debian build (6.12.117, 6.1.0-56, latest-6.1, latest-6.12, package name), a bzImage/vmlinux path, or a kernel build tree; repeat it, or give a comma list and ranges of Debian builds (6.1.0-47..6.1.0-56,latest-6.12), to run on several (default: latest-6.12)', collect, [])
+    .option('--kernels <list>', 'same as --kernel: a comma list and ranges', collect, [])
+    .option('--shard <i/n>', 'run the i-th of n deterministic slices of the (kernel x case) work; `memharness merge` joins the shards', shardOption)
     .option('-o, --output <dir>', 'the run directory to write (default: results/<run-id>/)')
     .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
     .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', integer('--retries', 0, 1000), 0)
@@ -60,7 +73,8 @@ export function registerRunCommand(program: Command): void {
     .action(async (paths: string[], options: RunCliOptions) => {
       const outcome = await runSuites({
         paths: paths.length > 0 ? paths : [defaultSuitesDir()],
-        kernelRef: options.kernel,
+        kernels: [...options.kernel, ...options.kernels],
+        ...(options.shard ? { shard: options.shard } : {}),
         output: options.output,
         reporters: options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS],
         retries: options.retries,
