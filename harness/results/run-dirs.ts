@@ -72,3 +72,23 @@ export async function resolveRunDir(ref: string, resultsRoot: string = defaultRe
   if (isRunId(ref)) return path.join(resultsRoot, ref);
   return path.basename(ref) === RESULTS_FILE ? path.dirname(path.resolve(ref)) : path.resolve(ref);
 }
+
+/**
+ * --keep N: deletes the oldest run directories under the results root so that N remain,
+ * never one in `protect` (the run just written, the baseline it was compared with). Only
+ * directories named like run ids are touched; returns the ids removed.
+ */
+export async function pruneRuns(keep: number, options: { resultsRoot?: string; protect?: readonly string[] } = {}): Promise<string[]> {
+  const resultsRoot = options.resultsRoot ?? defaultResultsRoot;
+  const protect = new Set((options.protect ?? []).map((dir) => path.resolve(dir)));
+  let names: string[];
+  try {
+    names = (await fs.readdir(resultsRoot)).filter(isRunId).sort(compareRunIds);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const doomed = names.slice(0, Math.max(0, names.length - keep)).filter((name) => !protect.has(path.resolve(resultsRoot, name)));
+  for (const name of doomed) await fs.rm(path.join(resultsRoot, name), { recursive: true, force: true });
+  return doomed;
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRunDir, latestRunId, listRunIds, resolveRunDir } from './run-dirs.ts';
+import { createRunDir, latestRunId, listRunIds, pruneRuns, resolveRunDir } from './run-dirs.ts';
 import { compareRunIds, isRunId, newRunId, runIdDate } from './run-id.ts';
 
 describe('run ids', () => {
@@ -55,5 +55,15 @@ describe('run directories', () => {
 
   it('says so when there is no run to be the latest', async () => {
     await expect(resolveRunDir('latest', root)).rejects.toThrow(`no runs under ${root}`);
+  });
+
+  it('--keep N removes the oldest runs, never a protected one nor a directory that is not a run', async () => {
+    const runs = [];
+    for (let day = 10; day < 15; day++) runs.push(await createRunDir(root, new Date(`2026-11-${day}T00:00:00Z`)));
+    await fs.mkdir(path.join(root, 'mine'));
+    const removed = await pruneRuns(2, { resultsRoot: root, protect: [runs[0]!.dir] });
+    expect(removed).toEqual([runs[1]!.runId, runs[2]!.runId]);
+    expect((await fs.readdir(root)).sort()).toEqual([runs[0]!.runId, runs[3]!.runId, runs[4]!.runId, 'mine'].sort());
+    expect(await pruneRuns(10, { resultsRoot: path.join(root, 'absent') })).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultResultsRoot, pruneRuns } from '../../results/run-dirs.ts';
 import { DEFAULT_REPORTERS } from '../../reporters/create-reporters.ts';
 import { parseShard, type Shard } from '../../runner/run-plan.ts';
 import { runSuites } from '../../runner/run-suites.ts';
@@ -42,6 +44,17 @@ interface RunCliOptions {
   accel: 'auto' | 'kvm' | 'tcg';
   bootTimeout: number;
   snapshot: boolean;
+  keep?: number;
+}
+
+/** --keep prunes only the default results/ tree: a run written elsewhere (--output) says so and prunes nothing. */
+async function keepNewestRuns(keep: number, runDir: string): Promise<void> {
+  if (path.dirname(path.resolve(runDir)) !== path.resolve(defaultResultsRoot)) {
+    process.stderr.write(`memharness: --keep ignored: the run was written to ${runDir}, outside ${defaultResultsRoot}\n`);
+    return;
+  }
+  const removed = await pruneRuns(keep, { protect: [runDir] });
+  if (removed.length > 0) process.stderr.write(`memharness: --keep ${keep}: removed ${removed.length} older run(s): ${removed.join(', ')}\n`);
 }
 
 /**
@@ -70,6 +83,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM with a probe boot and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .option('--boot-timeout <seconds>', 'deadline for each boot stage', integer('--boot-timeout', 1, 3600), 240)
     .option('--no-snapshot', 'boot a fresh guest for every case instead of restoring a snapshot')
+    .option('--keep <n>', 'after the run, delete the oldest run directories under results/ so that n remain', integer('--keep', 1, 100000))
     .action(async (paths: string[], options: RunCliOptions) => {
       const outcome = await runSuites({
         paths: paths.length > 0 ? paths : [defaultSuitesDir()],
@@ -88,5 +102,6 @@ export function registerRunCommand(program: Command): void {
         noSnapshot: !options.snapshot,
       });
       process.exitCode = outcome.exitCode;
+      if (options.keep !== undefined && outcome.runDir) await keepNewestRuns(options.keep, outcome.runDir);
     });
 }
