@@ -11,7 +11,7 @@ import { createRunKeys, type RunKeys } from '../ssh/run-keys.ts';
 import { cacheDir as defaultCacheDir } from '../util/paths.ts';
 import type { Progress } from '../util/progress.ts';
 import { Guest } from '../vm/guest.ts';
-import type { GuestSpec } from '../vm/guest-spec.ts';
+import { bootModules, type GuestSpec } from '../vm/guest-spec.ts';
 
 export interface LaunchOptions {
   kernelRef?: string;
@@ -48,7 +48,7 @@ export async function prepareLaunch(options: LaunchOptions): Promise<PreparedLau
   const kernel = await resolveKernel(options.kernelRef, { modulesDir: options.modulesDir, cacheDir: cache, progress: options.progress });
   const keys = await createRunKeys(path.join(options.runDir, 'keys'));
   const image = await options.progress.step('building guest image', () =>
-    buildGuestImage({ kernel, modules: options.spec.modules, keys: keys.guest, runDir: options.runDir, cacheDir: cache, progress: options.progress }),
+    buildGuestImage({ kernel, modules: bootModules(options.spec), keys: keys.guest, runDir: options.runDir, cacheDir: cache, progress: options.progress }),
   );
   const accel = await chooseAccelerator({
     requested: options.accel,

@@ -8,6 +8,7 @@ import type { Guest } from '../vm/guest.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
 import { restoreGuest } from '../vm/restore-guest.ts';
 import { saveSnapshot, type GuestSnapshot } from '../vm/snapshot.ts';
+import { snapshotBlocker } from '../vm/topology.ts';
 
 export interface GuestPoolOptions {
   kernelRef?: string;
@@ -104,7 +105,13 @@ export class GuestPool {
 
   private async bootFirst(started: number): Promise<LeasedGuest> {
     const guest = await this.boot(1);
-    if (!this.options.noSnapshot) await this.trySave(guest);
+    const blocker = snapshotBlocker(this.options.spec);
+    if (blocker) {
+      this.snapshotBroken = true;
+      this.timings.fallbacks.push(blocker);
+    } else if (!this.options.noSnapshot) {
+      await this.trySave(guest);
+    }
     return { guest, isolation: 'boot', setupMs: Date.now() - started };
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { topologyModules, topologyProblems, topologyShape } from './topology.ts';
 
 /**
  * The guest as a test needs it: memory, CPUs, devices, kernel command line. Suites embed this
@@ -44,6 +45,8 @@ export const guestSpecSchema = z
         maxMemoryMiB: z.number().int().min(256),
       })
       .optional(),
+    /** NUMA nodes, memory devices at boot, pmem and hotplug policy (see topology.ts). */
+    ...topologyShape,
     objects: z.array(qemuObjectSchema).default([]),
     devices: z.array(qemuDeviceSchema).default([]),
     /** Words appended to the kernel command line. */
@@ -66,13 +69,20 @@ export const guestSpecSchema = z
         path: ['hotplug', 'maxMemoryMiB'],
         message: `maxMemoryMiB (${spec.hotplug.maxMemoryMiB}) is below memoryMiB (${spec.memoryMiB}); QEMU needs maxmem >= memory`,
       });
+      return;
     }
+    for (const problem of topologyProblems(spec)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   });
 
 export type GuestSpec = z.infer<typeof guestSpecSchema>;
 export type GuestSpecInput = z.input<typeof guestSpecSchema>;
 export type QemuDevice = z.infer<typeof qemuDeviceSchema>;
 export type QemuObject = z.infer<typeof qemuObjectSchema>;
+
+/** Every module the guest loads at boot: the spec's own and those its memory devices need. */
+export function bootModules(spec: GuestSpec): string[] {
+  return [...new Set([...spec.modules, ...topologyModules(spec)])];
+}
 
 export function defaultGuestSpec(overrides: GuestSpecInput = {}): GuestSpec {
   return guestSpecSchema.parse(overrides);

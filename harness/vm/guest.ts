@@ -7,7 +7,8 @@ import type { RunKeys } from '../ssh/run-keys.ts';
 import { GuestSsh, type ExecOptions, type ExecResult } from '../ssh/guest-ssh.ts';
 import { explainBootFailure } from './boot-failure.ts';
 import { findFreeLoopbackPort } from './free-port.ts';
-import type { GuestSpec } from './guest-spec.ts';
+import { bootModules, type GuestSpec } from './guest-spec.ts';
+import { topologyCmdline } from './topology.ts';
 import type { Accelerator } from './qemu-args.ts';
 import { HostPortBusyError, QemuMachine, type QemuExit } from './qemu-machine.ts';
 
@@ -312,7 +313,8 @@ export class Guest {
 export function guestKernelCmdline(spec: GuestSpec): string[] {
   return [
     ...baseKernelCmdline(spec),
-    ...renderInitCmdline({ modules: [...(spec.rng ? ['virtio_rng'] : []), ...spec.modules], ssh: spec.ssh, network: spec.ssh }),
+    ...renderInitCmdline({ modules: [...(spec.rng ? ['virtio_rng'] : []), ...bootModules(spec)], ssh: spec.ssh, network: spec.ssh }),
+    ...topologyCmdline(spec),
     ...spec.cmdline,
   ];
 }

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { GuestSpec, QemuDevice, QemuObject } from './guest-spec.ts';
+import { topologyQemuArgs } from './topology.ts';
 
 export type Accelerator = 'kvm' | 'tcg';
 
@@ -51,9 +53,11 @@ export function renderQemuArgs(spec: GuestSpec, runtime: QemuRuntime): string[] 
   const memory = spec.hotplug
     ? `${spec.memoryMiB}M,slots=${spec.hotplug.slots},maxmem=${spec.hotplug.maxMemoryMiB}M`
     : `${spec.memoryMiB}M`;
+  // The machine directory holds what belongs to this one QEMU (its QMP socket, NVDIMM backing files).
+  const topology = topologyQemuArgs(spec, path.dirname(runtime.qmpSocket));
   const args = [
     '-name', runtime.name,
-    '-machine', `${spec.machine.type}${renderOptions(spec.machine.options)}`,
+    '-machine', `${spec.machine.type}${renderOptions({ ...topology.machineOptions, ...spec.machine.options })}`,
     '-accel', runtime.accel === 'kvm' ? 'kvm' : `tcg,thread=${tcgThreading(spec.cpus)}`,
     '-cpu', spec.cpuModel,
     '-smp', String(spec.cpus),
@@ -74,6 +78,9 @@ export function renderQemuArgs(spec: GuestSpec, runtime: QemuRuntime): string[] 
     );
   }
   if (spec.rng) args.push('-device', 'virtio-rng-pci');
+  for (const object of topology.objects) args.push('-object', object);
+  for (const node of topology.numa) args.push('-numa', node);
+  for (const device of topology.devices) args.push('-device', device);
   for (const object of spec.objects) args.push('-object', renderObject(object));
   for (const device of spec.devices) args.push('-device', renderDevice(device));
   if (runtime.incoming) args.push('-incoming', runtime.incoming);
