@@ -1,12 +1,17 @@
 import { Command, CommanderError } from 'commander';
+import { STEP_EXIT } from '../bisect/git-step.ts';
 import { killAllChildGroups } from '../util/child-processes.ts';
 import { EXIT_INFRA, exitCodeFor, formatError } from '../util/errors.ts';
+import { registerBisectCommand } from './commands/bisect.ts';
+import { registerBisectStepCommand } from './commands/bisect-step.ts';
 import { registerBootCommand } from './commands/boot.ts';
+import { registerCompareCommand } from './commands/compare.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerExecCommand } from './commands/exec.ts';
 import { registerInjectCommand } from './commands/inject.ts';
 import { registerKernelsCommand } from './commands/kernels.ts';
 import { registerLintCommand } from './commands/lint.ts';
+import { registerMergeCommand } from './commands/merge.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerShellCommand } from './commands/shell.ts';
 import { harnessVersion } from './version.ts';
@@ -25,6 +30,10 @@ registerExecCommand(program);
 registerInjectCommand(program);
 registerLintCommand(program);
 registerRunCommand(program);
+registerMergeCommand(program);
+registerCompareCommand(program);
+registerBisectCommand(program);
+registerBisectStepCommand(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -32,7 +41,8 @@ try {
   killAllChildGroups();
   if (error instanceof CommanderError) {
     // Help and --version end here too, with exit code 0; usage errors were already printed.
-    process.exitCode = error.exitCode === 0 ? 0 : EXIT_INFRA;
+    // git bisect run takes 1-127 for "bad": a bisect step with bad options must stop the bisect instead (128).
+    process.exitCode = error.exitCode === 0 ? 0 : process.argv[2] === 'bisect-step' ? STEP_EXIT.abort : EXIT_INFRA;
   } else {
     process.stderr.write(`${formatError(error)}\n`);
     process.exitCode = exitCodeFor(error);

@@ -63,4 +63,9 @@ export const verifyReplySchema = replySchema.extend({ intact: z.boolean().option
 export const syscallReplySchema = replySchema.extend({ ret: z.number().int() });
 export const targetReplySchema = replySchema.extend({ target: targetSchema });
 export const pfnsReplySchema = replySchema.extend({ pfns: z.array(hex) });
+/** page-nodes / move-pages: each page's node, or a negative errno (-2 ENOENT: not present). */
+const pageNodeSchema = z.object({ index: z.number().int().nonnegative(), node: z.number().int() });
+export const pageNodesReplySchema = replySchema.extend({ nodes: z.array(pageNodeSchema) });
+export const movePagesReplySchema = replySchema.extend({ ret: z.number().int(), before: z.array(pageNodeSchema).optional(), nodes: z.array(pageNodeSchema).optional(), target: targetSchema.optional() });
+export type PageNode = z.infer<typeof pageNodeSchema>;
 export const spinReplySchema = replySchema.extend({ outcome: z.enum(['ok', 'sigbus']), loops: z.number().int().nonnegative() });

@@ -178,6 +178,12 @@ describe.skipIf(!hasGcc)('memharness-helper built on the host', () => {
         const free = await helper.freePages(4, 0x20000n);
         expect(new Set(free).size).toBe(4);
         for (const pfn of free) expect(pfn).toBeGreaterThanOrEqual(0x20000n);
+        // Any running kernel holds slab pages; each one found carries the slab bit.
+        const slab = await helper.slabPages(2);
+        expect(new Set(slab).size).toBe(2);
+        const slabFlags = await helper.requestOk(replySchema, ['kpageflags', ...slab.map((pfn) => `0x${pfn.toString(16)}`)]);
+        for (const page of slabFlags.pages as { names: string[] }[]) expect(page.names).toContain('slab');
+        expect(await helper.request(replySchema, ['slab-pages', '0'])).toMatchObject({ ok: false });
         const flags = await helper.requestOk(replySchema, ['kpageflags', '0x0', '16']);
         expect(flags.pages).toEqual([
           expect.objectContaining({ pfn: '0x0', flags: expect.stringMatching(/^0x/), names: expect.any(Array) }),

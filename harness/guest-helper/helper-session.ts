@@ -15,6 +15,9 @@ import {
   type HelperTarget,
   type HelperTargetKind,
   type SigbusInfo,
+  movePagesReplySchema,
+  pageNodesReplySchema,
+  type PageNode,
 } from './helper-messages.ts';
 
 export class HelperError extends HarnessError {
@@ -163,6 +166,22 @@ export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
   async freePages(count: number, minPfn?: bigint): Promise<bigint[]> {
     const reply = await this.requestOk(pfnsReplySchema, ['free-pages', count, ...(minPfn !== undefined ? [`0x${minPfn.toString(16)}`] : [])]);
     return reply.pfns.map((pfn) => BigInt(pfn));
+  }
+
+  /** Pages the slab allocator holds (kernel memory that cannot be migrated), from minPfn on. */
+  async slabPages(count: number, minPfn?: bigint): Promise<bigint[]> {
+    const reply = await this.requestOk(pfnsReplySchema, ['slab-pages', count, ...(minPfn !== undefined ? [`0x${minPfn.toString(16)}`] : [])]);
+    return reply.pfns.map((pfn) => BigInt(pfn));
+  }
+
+  /** The NUMA node of each page of a target (move_pages(2) without nodes). */
+  async pageNodes(name: string): Promise<PageNode[]> {
+    return (await this.requestOk(pageNodesReplySchema, ['page-nodes', name])).nodes;
+  }
+
+  /** move_pages(2) of every page of a target to a node; ok:false replies are returned, not thrown. */
+  movePages(name: string, node: number) {
+    return this.request(movePagesReplySchema, ['move-pages', name, node], 120_000);
   }
 
   async freeHugepages(count: number): Promise<bigint[]> {

@@ -37,7 +37,7 @@ describe('parseReporterNames', () => {
     try {
       call();
     } catch (error) {
-      expect((error as HarnessError).details.hint).toBe('the reporters are list, json, junit, ktap, html (e.g. --reporter list,junit)');
+      expect((error as HarnessError).details.hint).toBe('the reporters are list, json, junit, ktap, html, kcidb (e.g. --reporter list,junit)');
       expect((error as HarnessError).kind).toBe('usage');
     }
   });

@@ -1,6 +1,7 @@
 import { HarnessError } from '../util/errors.ts';
 import { createHtmlReporter } from './html-reporter.ts';
 import { JsonReporter } from './json-reporter.ts';
+import { createKcidbReporter } from './kcidb-reporter.ts';
 import { createJunitReporter } from './junit-reporter.ts';
 import { createKtapReporter } from './ktap-reporter.ts';
 import { ListReporter, type TextSink } from './list-reporter.ts';
@@ -8,13 +9,13 @@ import { Multiplexer, type ReporterFailureHandler } from './multiplexer.ts';
 import type { Reporter } from './reporter.ts';
 import { coloursWanted } from './text/colours.ts';
 
-export const REPORTER_NAMES = ['list', 'json', 'junit', 'ktap', 'html'] as const;
+export const REPORTER_NAMES = ['list', 'json', 'junit', 'ktap', 'html', 'kcidb'] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];
 
 export const DEFAULT_REPORTERS: readonly ReporterName[] = ['list', 'json'];
 
 export interface CreateReportersOptions {
-  /** The run directory: results.json, junit.xml, results.ktap and report.html go here. */
+  /** The run directory: results.json, junit.xml, results.ktap, report.html and kcidb.json go here. */
   outputDir: string;
   stdout: TextSink;
   isTTY: boolean;
@@ -61,6 +62,8 @@ function createReporter(name: ReporterName, options: CreateReportersOptions): Re
       return createKtapReporter({ outputDir: options.outputDir });
     case 'html':
       return createHtmlReporter({ outputDir: options.outputDir });
+    case 'kcidb':
+      return createKcidbReporter({ outputDir: options.outputDir });
   }
 }
 
@@ -72,7 +75,7 @@ function createReporter(name: ReporterName, options: CreateReportersOptions): Re
 export function createReporters(names: readonly string[], options: CreateReportersOptions): Multiplexer {
   const selected = parseReporterNames(names);
   if (options.alwaysWriteResults !== false && !selected.includes('json')) selected.unshift('json');
-  const order: readonly ReporterName[] = ['json', 'junit', 'ktap', 'html', 'list'];
+  const order: readonly ReporterName[] = ['json', 'junit', 'ktap', 'html', 'kcidb', 'list'];
   const ordered = order.filter((name) => selected.includes(name));
   return new Multiplexer(
     ordered.map((name) => createReporter(name, options)),

@@ -41,7 +41,11 @@ export function parseRunResult(value: unknown, file: string): RunResult {
 
 /** Reads and validates results.json of a run directory (or the results.json path itself). */
 export async function readRunResult(dir: string): Promise<RunResult> {
-  const file = path.basename(dir) === RESULTS_FILE ? dir : path.join(dir, RESULTS_FILE);
+  return readRunResultFile(path.basename(dir) === RESULTS_FILE ? dir : path.join(dir, RESULTS_FILE));
+}
+
+/** Reads and validates a results file under any name (a baseline kept as `6.1-baseline.json`). */
+export async function readRunResultFile(file: string): Promise<RunResult> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');

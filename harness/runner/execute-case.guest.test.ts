@@ -8,7 +8,7 @@ import { evaluateRequirements, kernelFactsOf, loadSuites, parseSuite, type Kerne
 import { bootSharedTestGuest, type SharedTestGuest } from '../testing/guest-fixture.ts';
 import { executeCase, type ExecutedCase } from './execute-case.ts';
 
-const SUITES = ['suites/hwpoison-basic.yaml', 'suites/soft-offline-basic.yaml'];
+const SUITES = ['harness/runner/fixtures/hwpoison-basic.yaml', 'harness/runner/fixtures/soft-offline-basic.yaml'];
 const GUEST = { modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES] };
 
 /** Verdicts measured on the real kernels (see the report in the runner's README section). */

@@ -46,7 +46,7 @@ describe('memharness run', () => {
 
   it('runs hwpoison-basic on the default kernel and writes every requested report', async () => {
     const output = path.join(tmp, 'run');
-    const result = await memharness(['run', 'suites/hwpoison-basic.yaml', '--output', output, '--reporter', 'list,json,junit,ktap']);
+    const result = await memharness(['run', 'harness/runner/fixtures/hwpoison-basic.yaml', '--output', output, '--reporter', 'list,json,junit,ktap']);
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.leftovers).toEqual([]);
 

@@ -5,6 +5,7 @@ import { runHelperStep } from './steps/helper-steps.ts';
 import { runInjectStep } from './steps/inject-steps.ts';
 import { runShellStep } from './steps/shell-steps.ts';
 import { runSnapshotStep } from './steps/snapshot-step.ts';
+import { runTopologyStep } from './steps/topology-steps.ts';
 import { DEFAULT_WAIT_MS, runWaitStep } from './steps/wait-step.ts';
 
 /** A step's own deadline when the suite gives none (the case deadline still applies). */
@@ -16,6 +17,10 @@ export function defaultStepTimeoutMs(step: Step): number {
       return step.action.ms + 10_000;
     case 'target':
       return 180_000;
+    // Their own wait (within:) ends in an outcome; the step deadline is only a backstop.
+    case 'dimm':
+    case 'virtioMem':
+      return step.action.withinMs + 60_000;
     default:
       return 120_000;
   }
@@ -36,8 +41,12 @@ export function runStep(context: CaseContext, step: Step, timeoutMs: number): Pr
       return runHelperStep(context, action, step.index);
     case 'inject':
     case 'corruptFilter':
-    case 'memoryBlock':
       return runInjectStep(context, action, step.index);
+    case 'memoryBlock':
+    case 'dimm':
+    case 'virtioMem':
+    case 'migrate':
+      return runTopologyStep(context, action);
     case 'wait':
       // Its own deadline is the wait's: a timeout is "the kernel did not say it", not a hang.
       return runWaitStep(context, action.event, timeoutMs);

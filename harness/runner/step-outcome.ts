@@ -54,6 +54,13 @@ function outcomeMismatches(outcome: StepOutcome, result: StepResult, refs: RefVa
     }
   }
   if (outcome.intact !== undefined && result.intact !== outcome.intact) out.push({ message: `expected the data to be ${outcome.intact ? 'intact' : 'corrupt'}, ${did}`, expected: { intact: outcome.intact }, actual: { intact: result.intact ?? null } });
+  if (outcome.reason !== undefined && !new RegExp(outcome.reason).test(result.reason ?? '')) {
+    out.push({ message: `expected the reason to match /${outcome.reason}/, got ${result.reason ? JSON.stringify(result.reason.slice(0, 400)) : 'none'} (${did})`, expected: { reason: outcome.reason }, actual: { reason: result.reason ?? null } });
+  }
+  for (const field of ['pluggedMiB', 'node', 'fromNode'] as const) {
+    const want = outcome[field];
+    if (want !== undefined && result[field] !== want) out.push({ message: `expected ${field} ${want}, got ${result[field] ?? 'none'} (${did})`, expected: { [field]: want }, actual: { [field]: result[field] ?? null } });
+  }
   if (outcome.state !== undefined && result.state !== outcome.state) out.push({ message: `expected the block's state to read back ${outcome.state}, got ${result.state ?? 'nothing'}`, expected: { state: outcome.state }, actual: { state: result.state ?? null } });
   return out;
 }

@@ -11,6 +11,13 @@ export interface StepResult {
   stderr?: string;
   intact?: boolean;
   state?: string;
+  /** dimm, virtioMem: why the step failed, was refused or stalled ('' when it did not). */
+  reason?: string;
+  /** virtioMem: plugged size (MiB) at the end. */
+  pluggedMiB?: number;
+  /** migrate: the target page's node after and before. */
+  node?: number;
+  fromNode?: number;
   /** One line for logs and failure messages. */
   summary: string;
 }

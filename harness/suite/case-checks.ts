@@ -1,16 +1,19 @@
+import { srarCmdline } from '../inject/machine-check.ts';
 import { TARGET_KINDS, type TargetKind } from '../inject/targets.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { referencedTargets, type ValueMatcher } from './event-matcher.ts';
 import type { ParsedExpectation } from './expectation-schema.ts';
+import { excludedByParameters } from './requirements.ts';
 import type { SigbusMatcher } from './sigbus.ts';
 import type { ParsedStep, StepOutcome } from './step-schema.ts';
+import { checkTopologySteps } from './topology-checks.ts';
 import type { PathIssue } from './validate.ts';
 
 /** Target kinds whose page is a file's, so fsync has something to write back. */
 const FILE_KINDS: readonly TargetKind[] = ['pagecache-clean', 'pagecache-dirty', 'tmpfs-clean', 'tmpfs-dirty', 'shmem'];
 /** Steps that act through the helper's mapping of the page. */
-const OWNER_STEPS = new Set(['fill', 'verify', 'access', 'fsync', 'msync', 'release']);
+const OWNER_STEPS = new Set(['fill', 'verify', 'access', 'fsync', 'msync', 'release', 'migrate']);
 /** CPU models whose default vendor is AuthenticAMD under QEMU: the guest panics on any uncorrected MCE. */
 const AMD_BY_DEFAULT = /^(qemu64|qemu32|kvm64|kvm32|max)(,|$)/;
 
@@ -36,13 +39,15 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
   };
 
   // Targets first, so expectations may name any of them; order still matters for steps.
+  // Items that a `when: { parameters }` rules out for this combination are not checked.
   steps.forEach((step, index) => {
-    if (step.action.kind !== 'target') return;
+    if (step.action.kind !== 'target' || excludedByParameters(step.when)) return;
     if (targets.has(step.action.name)) issues.push({ path: ['steps', index, 'target', 'name'], message: `target '${step.action.name}' is prepared twice` });
     else targets.set(step.action.name, { kind: step.action.targetKind, index });
   });
 
   steps.forEach((step, index) => {
+    if (excludedByParameters(step.when)) return;
     const action = step.action;
     const at = (...rest: PropertyKey[]): PropertyKey[] => ['steps', index, action.kind, ...rest];
     if (step.id !== null) {
@@ -65,15 +70,27 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
       if (action.kind === 'inject' && action.method.startsWith('mce-') && guest && (AMD_BY_DEFAULT.test(guest.cpuModel) || guest.cpuModel.includes('vendor=AuthenticAMD')) && !guest.cpuModel.includes('vendor=GenuineIntel')) {
         issues.push({ path: at('method'), message: `${action.method} needs a GenuineIntel guest CPU: with cpuModel '${guest.cpuModel}' the guest panics on any uncorrected machine check; add vendor=GenuineIntel` });
       }
+      // The runner boots the case's guest as written (unlike `memharness inject`, which adds
+      // the SRAR injector's guestRequirements), so a suite must ask for the isolated CPU the
+      // SRAR lands on itself; without it the machine check can catch the kernel and panic it.
+      if (action.kind === 'inject' && action.method === 'mce-srar' && guest) {
+        const wanted = srarCmdline(Math.max(2, guest.cpus));
+        const missing = wanted.filter((word) => !guest.cmdline.includes(word));
+        if (guest.cpus < 2 || missing.length > 0) {
+          issues.push({ path: at('method'), message: `mce-srar needs a guest with cpus: 2 (or more) and the last CPU isolated for the owner to read the page on: cpus: ${Math.max(2, guest.cpus)}, cmdline: [${wanted.map((word) => `'${word}'`).join(', ')}] (harness/inject/machine-check.ts srarCmdline)` });
+        }
+      }
     }
     if (action.kind === 'memoryBlock' && action.block.kind === 'target') use(action.block.target, at('block'), index);
     if (action.kind === 'wait') for (const ref of referencedTargets(action.event.fields)) use(ref.target, at(ref.field), index);
     step.expect.forEach((outcome, outcomeIndex) => {
+      if (excludedByParameters(outcome.when)) return;
       for (const target of outcomeTargets(outcome)) use(target, ['steps', index, 'expect', outcomeIndex, 'sigbus'], index + 1);
     });
   });
 
   expectations.forEach((expectation, index) => {
+    if (excludedByParameters(expectation.when)) return;
     const check = expectation.check;
     const at = (...rest: PropertyKey[]): PropertyKey[] => ['expect', index, ...rest];
     switch (check.kind) {
@@ -98,6 +115,7 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
         break;
     }
   });
+  issues.push(...checkTopologySteps(steps, guest));
   return issues;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandParameters, substituteParameters } from './expand-cases.ts';
+import { expandParameters, resolveParameterConditions, substituteParameters } from './expand-cases.ts';
 
 describe('expandParameters', () => {
   it('is the product of the lists in the order written, minus exclusions', () => {
@@ -45,6 +45,42 @@ describe('substituteParameters', () => {
     expect(result.issues).toEqual([
       { path: ['shell'], message: 'unknown parameter ${HOME} (parameters: n) ($${...} writes a literal ${...})' },
       { path: ['other'], message: "unclosed '${' in 'x ${n' (write $${ for a literal ${)" },
+    ]);
+  });
+});
+
+describe('resolveParameterConditions', () => {
+  const listed = { target: ['free', 'anon'], method: ['debugfs', 'mce-srar'] };
+
+  it('decides every when: { parameters } for the combination, keeping the rest of the condition', () => {
+    const raw = {
+      steps: [{ access: 't0', when: { parameters: { target: 'anon' } }, expect: [{ sigbus: 'none', when: { kernel: '<6.12', parameters: { method: ['debugfs'] } } }] }],
+      expect: [{ event: 'mce-logged', when: { parameters: { method: 'mce-srar', target: ['free', 'anon'] } } }],
+      xfail: { reason: 'r', reference: 'x', when: { parameters: { target: 'free' } } },
+      requires: { kernel: '>=6.1' },
+    };
+    const result = resolveParameterConditions(raw, { target: 'anon', method: 'debugfs' }, listed);
+    expect(result.issues).toEqual([]);
+    expect(result.value).toEqual({
+      steps: [{ access: 't0', when: { parameters: { holds: true, text: 'target=anon' } }, expect: [{ sigbus: 'none', when: { kernel: '<6.12', parameters: { holds: true, text: 'method=debugfs' } } }] }],
+      expect: [{ event: 'mce-logged', when: { parameters: { holds: false, text: 'method=mce-srar, target=free|anon' } } }],
+      xfail: { reason: 'r', reference: 'x', when: { parameters: { holds: false, text: 'target=free' } } },
+      requires: { kernel: '>=6.1' },
+    });
+  });
+
+  it('refuses names that are not parameters and values that are not listed', () => {
+    const raw = { expect: [{ when: { parameters: { methd: 'debugfs', target: ['anon', 'anno'] } } }, { when: { parameters: [] } }] };
+    expect(resolveParameterConditions(raw, { target: 'anon', method: 'debugfs' }, listed).issues).toEqual([
+      { path: ['expect', 0, 'when', 'parameters', 'methd'], part: 'key', message: "'methd' is not a parameter of this case (parameters: target, method); did you mean 'method'?" },
+      { path: ['expect', 0, 'when', 'parameters', 'target', 1], message: "'anno' is not among target's values (free, anon); did you mean 'anon'?" },
+      { path: ['expect', 1, 'when', 'parameters'], message: 'expected a mapping of parameter names to a value or a list of values, e.g. { method: [mce-srao, mce-srar] }' },
+    ]);
+  });
+
+  it('needs parameters to choose from', () => {
+    expect(resolveParameterConditions({ when: { parameters: { target: 'anon' } } }, {}, {}).issues.map((issue) => issue.message)).toEqual([
+      'this case has no parameters: a when: { parameters } condition needs parameters: to choose from',
     ]);
   });
 });

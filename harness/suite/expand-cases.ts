@@ -127,3 +127,75 @@ export function describeCombination(combination: Combination): string {
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(', ');
 }
+
+/**
+ * What `when: { parameters: ... }` becomes once the combination is known: whether it holds
+ * for this expansion, and how it was written (for reports). The condition schema accepts
+ * only this shape under `parameters`, so a condition that skipped resolution cannot pass.
+ */
+export interface ResolvedParameterCondition {
+  holds: boolean;
+  text: string;
+}
+
+/**
+ * Resolves every `when: { parameters: { NAME: VALUE | [VALUES] } }` of one substituted case
+ * for its combination. It lets one matrix case carry the expectations that differ between
+ * its combinations (a page type per target, a SIGBUS per method) instead of being split
+ * into near-copies. Names must be the case's parameters and values among those listed, so
+ * a typo cannot silently turn a check off.
+ */
+export function resolveParameterConditions(
+  raw: unknown,
+  combination: Combination,
+  listed: Readonly<Record<string, readonly ParameterValue[]>>,
+): { value: unknown; issues: PathIssue[] } {
+  const issues: PathIssue[] = [];
+  const names = Object.keys(listed);
+  const resolve = (spec: unknown, at: PropertyKey[]): ResolvedParameterCondition | null => {
+    if (!isPlainObject(spec) || Object.keys(spec).length === 0) {
+      issues.push({ path: at, message: 'expected a mapping of parameter names to a value or a list of values, e.g. { method: [mce-srao, mce-srar] }' });
+      return null;
+    }
+    if (names.length === 0) {
+      issues.push({ path: at, part: 'key', message: 'this case has no parameters: a when: { parameters } condition needs parameters: to choose from' });
+      return null;
+    }
+    let holds = true;
+    const parts: string[] = [];
+    for (const [name, wanted] of Object.entries(spec)) {
+      const values = listed[name];
+      if (!values) {
+        issues.push({ path: [...at, name], part: 'key', message: `'${name}' is not a parameter of this case (parameters: ${names.join(', ')})${didYouMean(name, names)}` });
+        holds = false;
+        continue;
+      }
+      const accepted = Array.isArray(wanted) ? wanted : [wanted];
+      const known = values.map(String);
+      if (accepted.length === 0) issues.push({ path: [...at, name], message: `an empty list matches no combination; give at least one of ${known.join(', ')}` });
+      accepted.forEach((value, index) => {
+        const where = Array.isArray(wanted) ? [...at, name, index] : [...at, name];
+        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') issues.push({ path: where, message: `expected one of ${name}'s values (${known.join(', ')})` });
+        else if (!known.includes(String(value))) issues.push({ path: where, message: `'${String(value)}' is not among ${name}'s values (${known.join(', ')})${didYouMean(String(value), known)}` });
+      });
+      if (!accepted.map(String).includes(String(combination[name]))) holds = false;
+      parts.push(`${name}=${accepted.map(String).join('|')}`);
+    }
+    return { holds, text: parts.join(', ') };
+  };
+  const walk = (value: unknown, at: PropertyKey[]): unknown => {
+    if (Array.isArray(value)) return value.map((item, index) => walk(item, [...at, index]));
+    if (!isPlainObject(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'when' && isPlainObject(item) && Object.hasOwn(item, 'parameters')) {
+        const resolved = resolve(item['parameters'], [...at, key, 'parameters']);
+        out[key] = { ...item, parameters: resolved ?? { holds: false, text: 'invalid' } };
+      } else {
+        out[key] = walk(item, [...at, key]);
+      }
+    }
+    return out;
+  };
+  return { value: walk(raw, []), issues };
+}

@@ -58,6 +58,12 @@ export function impliedRequirements(steps: readonly Step[]): Requirement[] {
     else if (action.kind === 'target') add(TARGET_NEEDS[action.targetKind] ?? {}, `target kind ${action.targetKind}`);
     else if (action.kind === 'corruptFilter') add({ config: { CONFIG_HWPOISON_INJECT: YM, CONFIG_DEBUG_FS: Y } }, 'corruptFilter');
     else if (action.kind === 'memoryBlock') add({ config: action.state === 'offline' ? { CONFIG_MEMORY_HOTREMOVE: Y } : { CONFIG_MEMORY_HOTPLUG: Y } }, `memoryBlock ${action.state}`);
+    else if (action.kind === 'dimm') {
+      add({ config: { CONFIG_MEMORY_HOTPLUG: Y, CONFIG_ACPI_HOTPLUG_MEMORY: Y } }, `dimm ${action.op}`);
+      if (action.op === 'remove') add({ config: { CONFIG_MEMORY_HOTREMOVE: Y } }, 'dimm remove');
+    } else if (action.kind === 'virtioMem') add({ config: { CONFIG_VIRTIO_MEM: YM } }, 'virtioMem');
+    else if (action.kind === 'migrate') add({ config: { CONFIG_NUMA: Y, CONFIG_MIGRATION: Y } }, 'migrate');
+    if (action.kind === 'target' && action.placement?.node !== undefined) add({ config: { CONFIG_NUMA: Y } }, `target on node ${action.placement.node}`);
   }
   return out;
 }

@@ -61,7 +61,7 @@ describe('memharness lint', () => {
     writeFileSync(path.join(dir, 'dup.yml'), GOOD);
     const result = await lint([dir]);
     expect(result.stdout.split('\n')).toEqual([
-      `${path.join(dir, 'bad.yaml')}:7:35: cases[0].steps[0].target.kind: expected one of free, hugetlb-free, anon, anon-shared, shmem, mlocked, thp, hugetlb, pagecache-clean, pagecache-dirty, tmpfs-clean, tmpfs-dirty, got 'anonn'; did you mean 'anon'?`,
+      `${path.join(dir, 'bad.yaml')}:7:35: cases[0].steps[0].target.kind: expected one of free, free-movable, slab, hugetlb-free, anon, anon-shared, shmem, mlocked, thp, hugetlb, pagecache-clean, pagecache-dirty, tmpfs-clean, tmpfs-dirty, got 'anonn'; did you mean 'anon'?`,
       `${path.join(dir, 'good.yaml')}:1:8: duplicate suite id 'good' (also at ${path.join(dir, 'dup.yml')}:1:8)`,
       '',
     ]);

@@ -5,6 +5,8 @@ import { projectRoot } from '../util/paths.ts';
 import { parseSuite, type SuiteLoad } from './load-suite.ts';
 import { loadSuites } from './load-suites.ts';
 import { formatProblem } from './problems.ts';
+import { kernelFacts } from './kernel-facts.ts';
+import { conditionHolds } from './requirements.ts';
 import type { LoadedSuite } from './suite-case.ts';
 
 function loaded(result: SuiteLoad): LoadedSuite {
@@ -147,17 +149,60 @@ describe('parseSuite: a valid suite', () => {
   });
 });
 
-describe('the example suites in suites/', () => {
-  it('all load, with the case counts the README describes', async () => {
-    const { suites, problems } = await loadSuites([path.join(projectRoot, 'suites')]);
+describe('parseSuite: when: { parameters } in a matrix', () => {
+  const text = `
+suite: demo
+title: Demo
+cases:
+  - id: poison-\${target}-\${method}
+    title: \${target} via \${method}
+    parameters:
+      target: [free, anon]
+      method: [debugfs, mce-srao]
+    steps:
+      - target: { name: t0, kind: '\${target}' }
+      - inject: { method: '\${method}', target: t0 }
+      - access: t0
+        when: { parameters: { target: anon } }
+    expect:
+      - event: mce-logged
+        when: { kernel: '>=6.1', parameters: { method: mce-srao } }
+`;
+
+  it('is decided per expansion: it holds, or it never applies', () => {
+    const suite = loaded(parseSuite(text, 'demo.yaml'));
+    const facts = kernelFacts({ release: '6.12.117+deb12-amd64', upstreamVersion: '6.12.117' });
+    const applies = Object.fromEntries(
+      suite.cases.map((c) => [c.id, [conditionHolds(c.steps[2]!.when, facts), conditionHolds(c.expectations[0]!.when, facts)]]),
+    );
+    expect(applies).toEqual({
+      'poison-free-debugfs': [false, false],
+      'poison-anon-debugfs': [true, false],
+      'poison-free-mce-srao': [false, true],
+      'poison-anon-mce-srao': [true, true],
+    });
+    expect(suite.cases[0]!.steps[2]!.when).toEqual([{ kind: 'parameters', holds: false, text: 'target=anon', because: 'when', implied: false }]);
+  });
+
+  it('is refused in requires: (exclude: leaves combinations out)', () => {
+    const result = parseSuite(text.replace("    steps:\n", "    requires: { parameters: { target: anon } }\n    steps:\n"), 'demo.yaml');
+    expect(result.ok).toBe(false);
+    expect(result.problems.map(formatProblem)[0]).toMatch(/cases\[0\]\.requires\.parameters: unknown key 'parameters'/);
+  });
+});
+
+describe('the default suites in suites/ and the runner fixtures', () => {
+  it('all load without problems, each default suite with cases', async () => {
+    const { suites, problems } = await loadSuites([path.join(projectRoot, 'suites'), path.join(projectRoot, 'harness/runner/fixtures')]);
     expect(problems.map(formatProblem)).toEqual([]);
     const byId = Object.fromEntries(suites.map((s) => [s.info.id, s.cases.map((c) => c.id)]));
+    for (const id of ['hwpoison', 'soft-offline', 'memory-blocks', 'hotplug', 'virtio-mem', 'pmem', 'numa']) expect(byId[id]?.length, id).toBeGreaterThan(0);
     expect(byId['hwpoison-basic']).toEqual(['poison-free-debugfs', 'poison-anon-debugfs', 'poison-anon-madvise-hwpoison', 'anon-madvise-sigbus', 'mce-srao-anon']);
     expect(byId['soft-offline-basic']).toEqual(['madvise-anon', 'sysfs-free-page', 'disabled-by-sysctl']);
   });
 
   it('say which SIGBUS each kernel series gives for madvise(MADV_HWPOISON)', async () => {
-    const { suites } = await loadSuites([path.join(projectRoot, 'suites', 'hwpoison-basic.yaml')]);
+    const { suites } = await loadSuites([path.join(projectRoot, 'harness/runner/fixtures/hwpoison-basic.yaml')]);
     const c = suites[0]!.cases.find((x) => x.id === 'anon-madvise-sigbus')!;
     const inject = c.steps.find((s) => s.action.kind === 'inject')!;
     expect(inject.expect.map((o) => [o.when?.[0]?.kind === 'kernel' ? o.when[0].range.text : null, o.sigbus])).toEqual([

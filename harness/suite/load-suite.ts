@@ -4,11 +4,12 @@ import { TAINT_FLAGS } from '../kernel-log/crash/taint.ts';
 import type { TargetKind } from '../inject/targets.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
 import { checkCase } from './case-checks.ts';
-import { describeCombination, EXPANSION_KEYS, expandParameters, substituteParameters, type Combination } from './expand-cases.ts';
+import { describeCombination, EXPANSION_KEYS, expandParameters, resolveParameterConditions, substituteParameters, type Combination } from './expand-cases.ts';
 import type { Expectation } from './expectation-schema.ts';
 import { impliedRequirements } from './implied-requirements.ts';
 import { dedupeProblems, formatLocation, type SourceLocation, type SuiteProblem } from './problems.ts';
 import { requirementsFrom, type Requirement } from './requirement-schema.ts';
+import { excludedByParameters } from './requirements.ts';
 import { caseSchema, DEFAULT_CASE_TIMEOUT_MS, parametersSchema, PLANNED_GUEST_KEYS, suiteGuestSchema, suiteHeaderSchema, type CaseBody, type SuiteHeader } from './schema.ts';
 import type { Step } from './step-schema.ts';
 import type { LoadedSuite, SuiteCase, SuiteInfo } from './suite-case.ts';
@@ -94,12 +95,22 @@ class SuiteBuilder {
     const names = Object.keys(params.data.parameters ?? {});
     const idsDistinct = this.checkTemplateId(template, names, expansion.combinations, base);
     const used = new Set<string>();
+    // A wrong `when: { parameters }` is wrong in every expansion: report it once.
+    const reported = new Set<string>();
     const cases: SuiteCase[] = [];
     for (const combination of expansion.combinations) {
       const substituted = substituteParameters(template, combination);
       substituted.used.forEach((name) => used.add(name));
       this.report(substituted.issues, base);
-      const body = validate(caseSchema, substituted.value);
+      // `when: { parameters }` is decided here, where the combination is known.
+      const conditioned = resolveParameterConditions(substituted.value, combination, params.data.parameters ?? {});
+      for (const issue of conditioned.issues) {
+        if (reported.has(issueKey(issue))) continue;
+        reported.add(issueKey(issue));
+        this.report([issue], base);
+      }
+      if (conditioned.issues.length > 0) continue;
+      const body = validate(caseSchema, conditioned.value);
       if (!body.ok) {
         // A value whose placeholder is already wrong would only fail again as a value.
         const broken = new Set(substituted.issues.map((issue) => describePath(issue.path)));
@@ -168,10 +179,12 @@ class SuiteBuilder {
     ];
     // What the suite says about an option or module wins over what the steps imply about it.
     const said = new Set(written.map(requirementSubject));
-    const requirements = [...written, ...impliedRequirements(steps).filter((requirement) => !said.has(requirementSubject(requirement)))];
+    // Steps a `when: { parameters }` rules out for this combination imply nothing.
+    const applicable = steps.filter((step) => !excludedByParameters(step.when));
+    const requirements = [...written, ...impliedRequirements(applicable).filter((requirement) => !said.has(requirementSubject(requirement)))];
     const allowCrash = body.allow?.crash ?? header.allow?.crash ?? false;
     const allowTaint = body.allow?.taint ?? header.allow?.taint ?? [];
-    const injectsMce = steps.some((step) => step.action.kind === 'inject' && step.action.method.startsWith('mce-'));
+    const injectsMce = applicable.some((step) => step.action.kind === 'inject' && step.action.method.startsWith('mce-'));
     const machineCheck = TAINT_FLAGS.find((flag) => flag.name === 'MACHINE_CHECK')!;
     const allowedNewTaint: TaintFlag[] = uniqueBy([...(injectsMce ? [machineCheck] : []), ...allowTaint], (flag) => flag.bit);
     const targets: Record<string, TargetKind> = {};
@@ -244,7 +257,13 @@ function requirementSubject(requirement: Requirement): string {
       return `module:${requirement.name}`;
     case 'feature':
       return `feature:${requirement.name}`;
+    case 'parameters':
+      return `parameters:${requirement.text}`;
   }
+}
+
+function issueKey(issue: PathIssue): string {
+  return `${describePath(issue.path)}\u0000${issue.message}`;
 }
 
 /** cases[2].steps[1].inject.method — the path as a reader finds it in the file. */

@@ -8,7 +8,9 @@ export type Requirement =
   | { kind: 'kernel'; range: VersionRange; because: string; implied: boolean }
   | { kind: 'config'; option: string; accepted: string[]; because: string; implied: boolean }
   | { kind: 'module'; name: string; because: string; implied: boolean }
-  | { kind: 'feature'; name: FeatureName; because: string; implied: boolean };
+  | { kind: 'feature'; name: FeatureName; because: string; implied: boolean }
+  /** `when: { parameters: ... }`, already decided for the case's combination when it was expanded. */
+  | { kind: 'parameters'; holds: boolean; text: string; because: string; implied: boolean };
 
 /** y, m, n, a number or a string; a list means any of them. Booleans are refused: Kconfig has no "true". */
 const configAcceptedSchema = z.unknown().transform((value, ctx): string[] => {
@@ -59,5 +61,20 @@ export function requirementsFrom(spec: RequirementSpec | undefined, because: str
   return out;
 }
 
+/**
+ * `when:` takes what `requires:` takes plus `parameters:` (only in a matrix case: the
+ * combinations an item applies to). Expansion has already replaced the written
+ * `parameters:` with its verdict for the combination (resolveParameterConditions), so
+ * only that shape is accepted here.
+ */
+const conditionSpecSchema = requirementSpecSchema.extend({
+  parameters: z.object({ holds: z.boolean(), text: z.string() }).optional(),
+});
+
 /** A condition (`when:`) as typed requirements; null when there is none. */
-export const conditionSchema = requirementSpecSchema.transform((spec): Requirement[] => requirementsFrom(spec, 'when'));
+export const conditionSchema = conditionSpecSchema.transform((spec): Requirement[] => {
+  const { parameters, ...rest } = spec;
+  const out = requirementsFrom(rest, 'when');
+  if (parameters) out.push({ kind: 'parameters', holds: parameters.holds, text: parameters.text, because: 'when', implied: false });
+  return out;
+});

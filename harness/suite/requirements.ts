@@ -32,6 +32,15 @@ export function conditionHolds(when: readonly Requirement[] | null, facts: Kerne
   return when === null || when.every((requirement) => evaluateRequirement({ ...requirement, implied: false }, facts).met);
 }
 
+/**
+ * True when a `when: { parameters }` rules the item out for its case's combination: such an
+ * item never applies on any kernel, so lint and implied requirements ignore it (an `access`
+ * kept for the owned targets of a matrix is not an access on its free pages).
+ */
+export function excludedByParameters(when: readonly Requirement[] | null): boolean {
+  return when !== null && when.some((requirement) => requirement.kind === 'parameters' && !requirement.holds);
+}
+
 export function evaluateRequirement(requirement: Requirement, facts: KernelFacts): RequirementCheck {
   const why = requirement.because ? ` (${requirement.because})` : '';
   switch (requirement.kind) {
@@ -53,5 +62,7 @@ export function evaluateRequirement(requirement: Requirement, facts: KernelFacts
     }
     case 'feature':
       return facts.features.has(requirement.name) ? { met: true } : { met: false, reason: `needs ${requirement.name}, which ${facts.release} does not have${why}` };
+    case 'parameters':
+      return requirement.holds ? { met: true } : { met: false, reason: `only for the combinations with ${requirement.text}${why}` };
   }
 }

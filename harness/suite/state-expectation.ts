@@ -24,9 +24,13 @@ export type StateCheck =
   | { section: 'meminfo'; field: string; delta: NumberMatcher }
   | { section: 'memoryFailure'; node: NodeSelector; counter: MemoryFailureCounter; delta: NumberMatcher }
   | { section: 'hugepages'; node: NodeSelector; size: string; field: 'nr' | 'free' | 'surplus'; delta: NumberMatcher }
-  | { section: 'memoryBlocks'; block: BlockRef; field: 'state' | 'validZones' | 'present'; before: string | null; after: string | null }
+  | { section: 'memoryBlocks'; block: BlockRef; field: MemoryBlockField; before: string | null; after: string | null }
   | { section: 'tainted'; added: TaintFlag[]; removed: TaintFlag[] }
   | { section: 'pages'; page: PageRef; set: string[]; cleared: string[]; has: string[]; lacks: string[] };
+
+/** What a memoryBlocks path reads of a block: sysfs `state`, `valid_zones`, `removable` ('1' or '0'), or whether it exists. */
+export const MEMORY_BLOCK_FIELDS = ['state', 'validZones', 'removable', 'present'] as const;
+export type MemoryBlockField = (typeof MEMORY_BLOCK_FIELDS)[number];
 
 export const STATE_ROOTS = ['meminfo', 'memoryFailure', 'hugepages', 'memoryBlocks', 'tainted', 'pages'] as const;
 
@@ -81,9 +85,9 @@ export function parseStateCheck(key: string, value: unknown): Parsed {
 }
 
 function parseBlockCheck(parts: string[], value: unknown, keyProblem: (m: string) => Parsed): Parsed {
-  const fields = ['state', 'validZones', 'present'] as const;
+  const fields = MEMORY_BLOCK_FIELDS;
   const blockText = parts[1] ?? '';
-  const field = parts[2] as (typeof fields)[number] | undefined;
+  const field = parts[2] as MemoryBlockField | undefined;
   if (parts.length !== 3 || !field || !fields.includes(field)) return keyProblem(`expected memoryBlocks.<memoryN|$t0>.<${fields.join('|')}>${parts[2] ? didYouMean(parts[2], fields) : ''}`);
   let block: BlockRef;
   if (/^memory\d+$/.test(blockText)) block = { kind: 'name', name: blockText };
@@ -92,7 +96,8 @@ function parseBlockCheck(parts: string[], value: unknown, keyProblem: (m: string
     if (!ref || typeof ref === 'string' || ref.kind !== 'target' || ref.property !== 'pfn') return keyProblem(`'${blockText}' is not a memory block: write memory12, or $t0 for the block holding target t0`);
     block = { kind: 'target', target: ref.target };
   }
-  if (typeof value === 'string') return { check: { section: 'memoryBlocks', block, field, before: null, after: value }, issues: [] };
+  // A number is taken as sysfs prints it, so `removable: 1` means the file reads 1.
+  if (typeof value === 'string' || typeof value === 'number') return { check: { section: 'memoryBlocks', block, field, before: null, after: String(value) }, issues: [] };
   if (isPlainObject(value)) {
     const issues: PathIssue[] = [];
     for (const key of Object.keys(value)) if (key !== 'before' && key !== 'after') issues.push({ path: [key], part: 'key', message: `unknown key '${key}' (expected before, after)${didYouMean(key, ['before', 'after'])}` });

@@ -3,6 +3,7 @@ import type { CorruptFilter } from '../inject/debugfs-hwpoison.ts';
 import { INJECTION_METHODS, type InjectionMethod } from '../inject/injection.ts';
 import { BLOCK_STATES, type BlockStateRequest } from '../inject/memory-block.ts';
 import { TARGET_KINDS, type TargetKind } from '../inject/targets.ts';
+import { placementProblem, type TargetPlacement } from '../inject/placement-spec.ts';
 import { idSchema, modifiersShape, targetNameSchema, type Xfail } from './common-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { durationSchema } from './duration.ts';
@@ -15,10 +16,21 @@ import { isPlainObject } from './unknown-keys.ts';
 import { forwardIssues, parseInside, unknownKeyMessage } from './validate.ts';
 import { parseValueRef } from './value-ref.ts';
 
+/**
+ * The memory blocks a memoryBlock step acts on: one by name or through a target, or every
+ * block of a NUMA node, of a physical address range, or of a memory device (DIMM, NVDIMM,
+ * virtio-mem) that is not yet in the requested state.
+ */
+export type BlockSelection =
+  | BlockRef
+  | { kind: 'node'; node: number }
+  | { kind: 'range'; start: bigint; end: bigint }
+  | { kind: 'device'; id: string };
+
 /** What one step does; each maps onto one existing harness call (named in the comment). */
 export type StepAction =
-  /** prepareTarget(guest, helper, targetKind, name) */
-  | { kind: 'target'; name: string; targetKind: TargetKind }
+  /** prepareTarget(guest, helper, targetKind, name, placement) */
+  | { kind: 'target'; name: string; targetKind: TargetKind; placement?: TargetPlacement }
   /** helper.fill(target, seed) */
   | { kind: 'fill'; target: string; seed: number }
   /** helper.verify(target, seed); seed null: the target's last fill seed */
@@ -33,8 +45,15 @@ export type StepAction =
   | { kind: 'inject'; method: InjectionMethod; target: string }
   /** setCorruptFilter(guest, filter) */
   | { kind: 'corruptFilter'; filter: CorruptFilter }
-  /** setMemoryBlockState(guest, block, state); a target block via blockOfPfn */
-  | { kind: 'memoryBlock'; block: BlockRef; state: BlockStateRequest }
+  /** setMemoryBlockState(guest, block, state) per selected block; a target block via blockOfPfn */
+  | { kind: 'memoryBlock'; block: BlockSelection; state: BlockStateRequest }
+  /** addDimm / removeDimm (QMP object-add + device_add, device_del + object-del) */
+  | { kind: 'dimm'; op: 'add'; id: string; sizeMiB: number; node: number | null; withinMs: number }
+  | { kind: 'dimm'; op: 'remove'; id: string; withinMs: number }
+  /** resizeVirtioMem (QMP qom-set requested-size, then qom-get size until it converges) */
+  | { kind: 'virtioMem'; id: string; requestedMiB: number; withinMs: number }
+  /** helper.movePages(target, node): move_pages(2) of the target's pages */
+  | { kind: 'migrate'; target: string; node: number }
   /** waitForKernelEvent(reader, type, { where: eventMatches(...) , timeoutMs }) */
   | { kind: 'wait'; event: EventMatcher }
   /** guest.exec(command) */
@@ -63,6 +82,13 @@ export interface StepOutcome {
   intact?: boolean;
   /** memoryBlock: the block's state read back after the write. */
   state?: string;
+  /** dimm, virtioMem: regex the step's reason (why it failed or stalled) must match. */
+  reason?: string;
+  /** virtioMem: the plugged size (MiB) when the step ended. */
+  pluggedMiB?: number;
+  /** migrate: the node the target's page is on after / was on before the step. */
+  node?: number;
+  fromNode?: number;
   when: Requirement[] | null;
   xfail: Xfail | null;
 }
@@ -116,6 +142,10 @@ const OUTCOME_FIELDS = {
   stderr: regexSchema,
   intact: z.boolean(),
   state: z.string().min(1),
+  reason: regexSchema,
+  pluggedMiB: z.number().int().min(0),
+  node: z.number().int().min(0),
+  fromNode: z.number().int().min(0),
 } as const;
 type OutcomeField = keyof typeof OUTCOME_FIELDS;
 
@@ -131,9 +161,78 @@ function kind<S extends z.ZodType>(value: S, build: (value: z.output<S>) => Step
 }
 
 const TARGET_KIND_NAMES = Object.keys(TARGET_KINDS) as [TargetKind, ...TargetKind[]];
+const nodeSchema = z.number().int().min(0).max(63);
+const deviceIdSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a memory device id as in guest: (dimms, virtioMem, nvdimms) or a dimm step');
+const mibSchema = z.number().int().positive();
+/** How long dimm and virtioMem steps wait for the guest (or the device) by default. */
+export const DEFAULT_DEVICE_WAIT_MS = 60_000;
+
+/** A physical address range as lsmem prints it: START-END (END inclusive), hex or decimal. */
+const rangeSchema = z.string().transform((text, ctx) => {
+  const match = /^\s*(0x[0-9a-fA-F]+|\d+)\s*-\s*(0x[0-9a-fA-F]+|\d+)\s*$/.exec(text);
+  const start = match ? BigInt(match[1]!) : null;
+  const end = match ? BigInt(match[2]!) : null;
+  if (start === null || end === null || end < start) {
+    ctx.addIssue({ code: 'custom', message: `expected a physical address range START-END as lsmem prints it (0x140000000-0x14fffffff), got '${text}'` });
+    return z.NEVER;
+  }
+  return { start, end };
+});
+
+const memoryBlockSchema = z
+  .object({ block: z.string().optional(), node: nodeSchema.optional(), range: rangeSchema.optional(), device: deviceIdSchema.optional(), state: z.enum(BLOCK_STATES) })
+  .transform((v, ctx) => {
+    const given = (['block', 'node', 'range', 'device'] as const).filter((key) => v[key] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: given.length === 0 ? 'say which blocks: block (memory12 or $t0), node, range or device' : `one of block, node, range, device; this step has ${given.join(' and ')}` });
+      return z.NEVER;
+    }
+    let block: BlockSelection;
+    if (v.node !== undefined) block = { kind: 'node', node: v.node };
+    else if (v.range !== undefined) block = { kind: 'range', start: v.range.start, end: v.range.end };
+    else if (v.device !== undefined) block = { kind: 'device', id: v.device };
+    else if (/^memory\d+$/.test(v.block!)) block = { kind: 'name', name: v.block! };
+    else {
+      const ref = parseValueRef(v.block!);
+      if (!ref || typeof ref === 'string' || ref.kind !== 'target' || ref.property !== 'pfn') {
+        ctx.addIssue({ code: 'custom', path: ['block'], message: `expected a memory block (memory12) or $t0 (the block holding target t0), got '${v.block}'` });
+        return z.NEVER;
+      }
+      block = { kind: 'target', target: ref.target };
+    }
+    return { block, state: v.state };
+  });
+
+const dimmSchema = z
+  .object({ add: deviceIdSchema.optional(), remove: deviceIdSchema.optional(), sizeMiB: mibSchema.optional(), node: nodeSchema.optional(), within: durationSchema.optional() })
+  .transform((v, ctx) => {
+    const withinMs = v.within ?? DEFAULT_DEVICE_WAIT_MS;
+    if ((v.add === undefined) === (v.remove === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a dimm step either adds (add: ID, sizeMiB, node?) or removes (remove: ID) one DIMM' });
+      return z.NEVER;
+    }
+    if (v.add !== undefined) {
+      if (v.sizeMiB === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['sizeMiB'], message: 'adding a DIMM needs its size: sizeMiB (a multiple of the memory block size, 128)' });
+        return z.NEVER;
+      }
+      return { op: 'add' as const, id: v.add, sizeMiB: v.sizeMiB, node: v.node ?? null, withinMs };
+    }
+    for (const key of ['sizeMiB', 'node'] as const) if (v[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for adding a DIMM; removing takes only remove: ID` });
+    return { op: 'remove' as const, id: v.remove!, withinMs };
+  });
 
 export const STEP_KINDS: Readonly<Record<StepKind, KindSpec>> = {
-  target: kind(z.object({ name: targetNameSchema, kind: z.enum(TARGET_KIND_NAMES) }), (v) => ({ kind: 'target', name: v.name, targetKind: v.kind })),
+  target: kind(
+    z.object({ name: targetNameSchema, kind: z.enum(TARGET_KIND_NAMES), node: nodeSchema.optional(), device: deviceIdSchema.optional() }).superRefine((v, ctx) => {
+      const problem = placementProblem(v.kind, { ...(v.node !== undefined ? { node: v.node } : {}), ...(v.device !== undefined ? { device: v.device } : {}) });
+      if (problem) ctx.addIssue({ code: 'custom', path: [v.device !== undefined ? 'device' : 'node'], message: problem });
+    }),
+    (v) => {
+      const placement: TargetPlacement = { ...(v.node !== undefined ? { node: v.node } : {}), ...(v.device !== undefined ? { device: v.device } : {}) };
+      return { kind: 'target', name: v.name, targetKind: v.kind, ...(Object.keys(placement).length > 0 ? { placement } : {}) };
+    },
+  ),
   fill: kind(
     z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema, seed: seedSchema.default(DEFAULT_FILL_SEED) })),
     (v) => ({ kind: 'fill', target: v.target, seed: v.seed }),
@@ -157,17 +256,16 @@ export const STEP_KINDS: Readonly<Record<StepKind, KindSpec>> = {
     z.object({ enable: z.boolean().optional(), devMajor: z.number().int().min(0).optional(), devMinor: z.number().int().min(0).optional(), memcg: bigintSchema.optional(), flagsMask: bigintSchema.optional(), flagsValue: bigintSchema.optional() }),
     (v) => ({ kind: 'corruptFilter', filter: Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as CorruptFilter }),
   ),
-  memoryBlock: kind(
-    z.object({ block: z.string(), state: z.enum(BLOCK_STATES) }).transform((v, ctx) => {
-      if (/^memory\d+$/.test(v.block)) return { block: { kind: 'name', name: v.block } as BlockRef, state: v.state };
-      const ref = parseValueRef(v.block);
-      if (ref && typeof ref !== 'string' && ref.kind === 'target' && ref.property === 'pfn') return { block: { kind: 'target', target: ref.target } as BlockRef, state: v.state };
-      ctx.addIssue({ code: 'custom', path: ['block'], message: `expected a memory block (memory12) or $t0 (the block holding target t0), got '${v.block}'` });
-      return z.NEVER;
-    }),
-    (v) => ({ kind: 'memoryBlock', block: v.block, state: v.state }),
-    ['ok', 'errno', 'state'],
+  memoryBlock: kind(memoryBlockSchema, (v) => ({ kind: 'memoryBlock', block: v.block, state: v.state }), ['ok', 'errno', 'state']),
+  // Hot(un)plug changes the guest's devices: it must be said to work (or be refused) in expect.
+  dimm: kind(dimmSchema, (v) => ({ kind: 'dimm', ...v }), ['ok', 'reason'], { ok: true }),
+  virtioMem: kind(
+    z.object({ id: deviceIdSchema, requestedMiB: z.number().int().min(0), within: durationSchema.optional() }),
+    (v) => ({ kind: 'virtioMem', id: v.id, requestedMiB: v.requestedMiB, withinMs: v.within ?? DEFAULT_DEVICE_WAIT_MS }),
+    ['ok', 'reason', 'pluggedMiB'],
+    { ok: true },
   ),
+  migrate: kind(z.object({ target: targetNameSchema, node: nodeSchema }), (v) => ({ kind: 'migrate', target: v.target, node: v.node }), ['ok', 'errno', 'node', 'fromNode'], { ok: true }),
   wait: kind(
     z.unknown().transform((value, ctx) => {
       const raw = typeof value === 'string' ? { event: value } : value;

@@ -64,11 +64,32 @@ describe('schema errors point at the offending node', () => {
     ]);
   });
 
-  it('unknown keys deep in the guest spec, and the planned numa key', () => {
-    const text = suite(STEPS, 'guest:\n  machine: { typ: q35 }\n  numa: { nodes: 2 }\n');
+  it('unknown keys deep in the guest spec', () => {
+    const text = suite(STEPS, 'guest:\n  machine: { typ: q35 }\n');
+    expect(problems(text)).toEqual([`s.yaml:${at(text, 'typ')}: guest.machine.typ: unknown key 'typ'; did you mean 'type'?`]);
+  });
+
+  it('a topology QEMU cannot build, before any boot: node memory, vCPUs, slots, maxmem, pmem beyond RAM', () => {
+    const text = suite(
+      STEPS,
+      [
+        'guest:',
+        '  memoryMiB: 2048',
+        '  cpus: 2',
+        '  numa: [{ cpus: [0, 2], memoryMiB: 1024 }, { memoryMiB: 512 }]',
+        '  hotplug: { slots: 1, maxMemoryMiB: 2560 }',
+        '  dimms: [{ id: d0, sizeMiB: 512 }, { id: d1, sizeMiB: 512, node: 3 }]',
+        '  legacyPmem: [{ sizeMiB: 512, offsetMiB: 2048 }]',
+        '',
+      ].join('\n'),
+    );
     expect(problems(text)).toEqual([
-      `s.yaml:${at(text, 'typ')}: guest.machine.typ: unknown key 'typ'; did you mean 'type'?`,
-      `s.yaml:${at(text, 'numa')}: guest.numa: 'numa' (a NUMA layout for the guest) is planned but not supported yet; the guest has one node`,
+      `s.yaml:${at(text, '[{ cpus')}: guest.numa: the nodes' memory adds up to 1536 MiB but memoryMiB is 2048; they must be equal`,
+      `s.yaml:${at(text, '[0, 2]')}: guest.numa[0].cpus: vCPU 2 does not exist: the guest has 2 (cpus: 2)`,
+      `s.yaml:${at(text, '1, maxMemoryMiB')}: guest.hotplug.slots: 2 DIMM/NVDIMM device(s) at boot but only 1 slot(s)`,
+      `s.yaml:${at(text, '2560')}: guest.hotplug.maxMemoryMiB: boot memory 2048 MiB plus devices 1024 MiB exceed maxMemoryMiB 2560`,
+      `s.yaml:${at(text, '3 }]')}: guest.dimms[1].node: node 3 does not exist: the guest has 2 node(s)`,
+      `s.yaml:${at(text, '{ sizeMiB: 512, offsetMiB')}: guest.legacyPmem[0]: memmap=512M!2048M ends at 2560 MiB, beyond the guest's low RAM (2048 MiB): the kernel would ignore it`,
     ]);
   });
 
@@ -111,6 +132,18 @@ describe('schema errors point at the offending node', () => {
   });
 });
 
+describe('machine-check guests', () => {
+  it('mce-srar needs the isolated second CPU the owner reads the page on', () => {
+    const body = `${STEPS}      - inject: { method: mce-srar, target: t0 }\n`;
+    const text = suite(body);
+    expect(problems(text)).toEqual([
+      `s.yaml:${at(text, 'mce-srar')}: cases[0].steps[1].inject.method: mce-srar needs a guest with cpus: 2 (or more) and the last CPU isolated for the owner to read the page on: cpus: 2, cmdline: ['isolcpus=nohz,domain,1', 'nohz_full=1', 'irqaffinity=0'] (harness/inject/machine-check.ts srarCmdline)`,
+    ]);
+    const ok = parseSuite(suite(body, "guest:\n  cpus: 2\n  cmdline: ['isolcpus=nohz,domain,1', nohz_full=1, irqaffinity=0]\n"), 's.yaml');
+    expect(ok.problems).toEqual([]);
+  });
+});
+
 describe('cross-reference errors', () => {
   it('duplicate case ids, pointing at the second with the first', () => {
     const text = `suite: s\ntitle: t\ncases:\n  - id: dup\n    title: a\n${STEPS}  - id: dup\n    title: b\n${STEPS}`;
@@ -144,7 +177,7 @@ describe('cross-reference errors', () => {
   it('an expansion-specific problem names the parameter values that caused it', () => {
     const text = suite("    parameters: { kind: [anon, anonn] }\n    steps:\n      - target: { name: t0, kind: '${kind}' }\n").replace('id: c', 'id: c-${kind}');
     expect(problems(text)).toEqual([
-      `s.yaml:${at(text, "'${kind}'")}: cases[0].steps[0].target.kind: expected one of free, hugetlb-free, anon, anon-shared, shmem, mlocked, thp, hugetlb, pagecache-clean, pagecache-dirty, tmpfs-clean, tmpfs-dirty, got 'anonn'; did you mean 'anon'? [kind=anonn]`,
+      `s.yaml:${at(text, "'${kind}'")}: cases[0].steps[0].target.kind: expected one of free, free-movable, slab, hugetlb-free, anon, anon-shared, shmem, mlocked, thp, hugetlb, pagecache-clean, pagecache-dirty, tmpfs-clean, tmpfs-dirty, got 'anonn'; did you mean 'anon'? [kind=anonn]`,
     ]);
   });
 });

@@ -1,5 +1,5 @@
-/* free-pages, free-hugepages, kpageflags: physical pages by PFN, for injections that aim at
- * pages no process owns. */
+/* free-pages, free-hugepages, slab-pages, kpageflags: physical pages by PFN, for injections
+ * that aim at pages no process owns. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -11,12 +11,23 @@
 /* Below 256 MiB sit the DMA zones and early boot allocations; poisoning there tests the
  * wrong thing and can take the guest down. */
 #define DEFAULT_MIN_PFN 0x10000
+/* Slab pages need not stay clear of the low zones (nothing there is touched, only refused),
+ * and a guest whose upper memory is ZONE_MOVABLE has all of them below 256 MiB: search from
+ * the end of ZONE_DMA (16 MiB). */
+#define DEFAULT_MIN_SLAB_PFN 0x1000
+
+/* Which pages a search collects. */
+enum pfn_kind {
+	PFN_FREE,
+	PFN_FREE_HUGETLB,
+	PFN_SLAB,
+};
 
 struct pfn_search {
 	uint64_t want;
 	uint64_t found;
 	uint64_t *pfns;
-	int hugetlb;
+	enum pfn_kind kind;
 };
 
 static int pick(uint64_t pfn, uint64_t flags, void *arg)
@@ -24,22 +35,30 @@ static int pick(uint64_t pfn, uint64_t flags, void *arg)
 	struct pfn_search *s = arg;
 	int match;
 
-	if (s->hugetlb) {
+	switch (s->kind) {
+	case PFN_FREE_HUGETLB:
 		/* A hugetlb pool page: head of a huge compound page nobody maps. */
 		match = (flags & KPF_BIT(KPF_HUGE)) && (flags & KPF_BIT(KPF_COMPOUND_HEAD)) &&
 			!(flags & (KPF_BIT(KPF_MMAP) | KPF_BIT(KPF_ANON) | KPF_BIT(KPF_HWPOISON)));
-	} else {
+		break;
+	case PFN_SLAB:
+		/* A page the slab allocator holds: kernel memory that cannot be migrated, so
+		 * memory-failure and soft offline can only refuse it. */
+		match = (flags & KPF_BIT(KPF_SLAB)) && !(flags & KPF_BIT(KPF_HWPOISON));
+		break;
+	default:
 		/* The buddy bit marks the first page of each free block, so PFNs are distinct. */
 		match = (flags & KPF_BIT(KPF_BUDDY)) && !(flags & KPF_BIT(KPF_HWPOISON));
+		break;
 	}
 	if (match)
 		s->pfns[s->found++] = pfn;
 	return s->found == s->want;
 }
 
-static void search(struct reply *r, uint64_t count, uint64_t min_pfn, int hugetlb)
+static void search(struct reply *r, uint64_t count, uint64_t min_pfn, enum pfn_kind kind)
 {
-	struct pfn_search s = { .want = count, .hugetlb = hugetlb };
+	struct pfn_search s = { .want = count, .kind = kind };
 
 	s.pfns = calloc((size_t)count, sizeof(uint64_t));
 	if (!s.pfns) {
@@ -50,13 +69,13 @@ static void search(struct reply *r, uint64_t count, uint64_t min_pfn, int hugetl
 	if (rc) {
 		reply_fail(r, -rc, "cannot read /proc/kpageflags (the helper must run as root)");
 	} else if (s.found < count) {
-		if (hugetlb)
+		if (kind == PFN_FREE_HUGETLB)
 			reply_fail(r, 0, "only %llu free hugetlb pages, %llu wanted: echo N > /proc/sys/vm/nr_hugepages",
 				   (unsigned long long)s.found, (unsigned long long)count);
 		else
-			reply_fail(r, 0, "only %llu free pages at or above PFN 0x%llx, %llu wanted",
-				   (unsigned long long)s.found, (unsigned long long)min_pfn,
-				   (unsigned long long)count);
+			reply_fail(r, 0, "only %llu %s pages at or above PFN 0x%llx, %llu wanted",
+				   (unsigned long long)s.found, kind == PFN_SLAB ? "slab" : "free",
+				   (unsigned long long)min_pfn, (unsigned long long)count);
 	}
 	/* Also on failure: what was found is still useful to a person reading the log. */
 	json_array_begin(&r->body, "pfns");
@@ -66,9 +85,10 @@ static void search(struct reply *r, uint64_t count, uint64_t min_pfn, int hugetl
 	free(s.pfns);
 }
 
-void cmd_free_pages(struct reply *r, int argc, char **argv)
+/* COUNT [MIN_PFN]: the shared arguments of free-pages and slab-pages. */
+static void search_above(struct reply *r, int argc, char **argv, enum pfn_kind kind)
 {
-	uint64_t count, min_pfn = DEFAULT_MIN_PFN;
+	uint64_t count, min_pfn = kind == PFN_SLAB ? DEFAULT_MIN_SLAB_PFN : DEFAULT_MIN_PFN;
 
 	if (parse_range(argv[0], 1, MAX_PFNS, &count)) {
 		reply_usage(r, "COUNT '%s' must be 1..%d", argv[0], MAX_PFNS);
@@ -78,7 +98,17 @@ void cmd_free_pages(struct reply *r, int argc, char **argv)
 		reply_usage(r, "MIN_PFN '%s' is not a number (0x-prefixed hex or decimal)", argv[1]);
 		return;
 	}
-	search(r, count, min_pfn, 0);
+	search(r, count, min_pfn, kind);
+}
+
+void cmd_free_pages(struct reply *r, int argc, char **argv)
+{
+	search_above(r, argc, argv, PFN_FREE);
+}
+
+void cmd_slab_pages(struct reply *r, int argc, char **argv)
+{
+	search_above(r, argc, argv, PFN_SLAB);
 }
 
 void cmd_free_hugepages(struct reply *r, int argc, char **argv)
@@ -90,7 +120,7 @@ void cmd_free_hugepages(struct reply *r, int argc, char **argv)
 		reply_usage(r, "COUNT '%s' must be 1..%d", argv[0], MAX_PFNS);
 		return;
 	}
-	search(r, count, 0, 1);
+	search(r, count, 0, PFN_FREE_HUGETLB);
 }
 
 void cmd_kpageflags(struct reply *r, int argc, char **argv)

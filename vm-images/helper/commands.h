@@ -55,7 +55,11 @@ void cmd_msync(struct reply *r, int argc, char **argv);
 /* cmd_phys.c */
 void cmd_free_pages(struct reply *r, int argc, char **argv);
 void cmd_free_hugepages(struct reply *r, int argc, char **argv);
+void cmd_slab_pages(struct reply *r, int argc, char **argv);
 void cmd_kpageflags(struct reply *r, int argc, char **argv);
+/* cmd_numa.c */
+void cmd_page_nodes(struct reply *r, int argc, char **argv);
+void cmd_move_pages(struct reply *r, int argc, char **argv);
 /* cmd_file.c */
 void cmd_write_file(struct reply *r, int argc, char **argv);
 /* serve.c */

@@ -58,6 +58,7 @@ const char *kpageflag_name(unsigned int bit);
 void json_flag_names(struct json *j, const char *key, uint64_t flags);
 
 /* Bit numbers the helper tests by name. */
+#define KPF_SLAB 7
 #define KPF_MMAP 11
 #define KPF_ANON 12
 #define KPF_BUDDY 10

@@ -71,7 +71,7 @@ export function registerRunCommand(program: Command): void {
     .option('--kernels <list>', 'same as --kernel: a comma list and ranges', collect, [])
     .option('--shard <i/n>', 'run the i-th of n deterministic slices of the (kernel x case) work; `memharness merge` joins the shards', shardOption)
     .option('-o, --output <dir>', 'the run directory to write (default: results/<run-id>/)')
-    .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
+    .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html, kcidb (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
     .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', integer('--retries', 0, 1000), 0)
     .option('--repeat-each <n>', 'run each case n times', integer('--repeat-each', 1, 1000), 1)
     .option('-j, --workers <n>', 'guests running cases at once, or auto (one per host CPU, as memory allows)', workerCount, 'auto')

@@ -127,6 +127,28 @@ describe.each(FIXTURE_KERNELS)('expectation evaluators on recordings from %s', (
     expect(tainted.status === 'failed' && tainted.message).toMatch(/^expected taint added \[M\]; taint went 0 → 0/);
     expect(evaluateExpectation(hugepages!, obs).status).toBe('passed');
   });
+
+  it('reads a memory block\'s removable, valid_zones and state from the recorded snapshots', () => {
+    const dir = path.join(STATE_FIXTURES, kernel);
+    const before = parseSnapshot(fs.readFileSync(path.join(dir, 'before.txt'), 'utf8'), []);
+    const after = parseSnapshot(fs.readFileSync(path.join(dir, 'after.txt'), 'utf8'), []);
+    const obs = observations({ before, after, stateDiff: diffSnapshots(before, after), blockOfTarget: () => 'memory12' });
+    const [removable, removableNumber, notRemovable, zones, state, absent] = expectations(`
+- memoryBlocks.memory12.removable: '1'
+- memoryBlocks.$t0.removable: 1
+- memoryBlocks.memory15.removable: { before: '0' }
+- memoryBlocks.memory12.validZones: DMA32
+- memoryBlocks.memory12.state: { before: online, after: online }
+- memoryBlocks.memory99.removable: '1'
+`);
+    expect(evaluateExpectation(removable!, obs).status).toBe('passed');
+    expect(evaluateExpectation(removableNumber!, obs).status).toBe('passed');
+    const wrong = evaluateExpectation(notRemovable!, obs);
+    expect(wrong.status === 'failed' && wrong.message).toBe('expected memory15 removable 0 → (any), it was 1 → 1');
+    expect(evaluateExpectation(zones!, obs).status).toBe('passed');
+    expect(evaluateExpectation(state!, obs).status).toBe('passed');
+    expect(evaluateExpectation(absent!, obs).status).toBe('not-available');
+  });
 });
 
 describe('process outcome evaluators', () => {

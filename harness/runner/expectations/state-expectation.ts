@@ -42,10 +42,13 @@ export function evaluateStateExpectation(path: string, check: StateCheck, observ
         if (!entry) return null;
         if (check.field === 'state') return entry.state;
         if (check.field === 'validZones') return entry.validZones;
+        // sysfs prints removable as 1 or 0; a kernel without the file has null.
+        if (check.field === 'removable') return entry.removable === null ? null : entry.removable ? '1' : '0';
         return 'present';
       };
       const actual = { before: read(observations.before), after: read(observations.after) };
       if (!observations.after?.memoryBlocks[block] && !observations.before?.memoryBlocks[block]) return notAvailable(`no memory block ${block} in this guest`);
+      if (check.field === 'removable' && actual.before === null && actual.after === null) return notAvailable(`${block} has no removable file on this kernel`);
       const ok = (check.before === null || check.before === actual.before) && (check.after === null || check.after === actual.after);
       if (ok) return passed(actual);
       return failed(`expected ${block} ${check.field} ${check.before !== null ? `${check.before} → ` : ''}${check.after ?? '(any)'}, it was ${actual.before ?? 'absent'} → ${actual.after ?? 'absent'}`, { before: check.before, after: check.after }, actual);

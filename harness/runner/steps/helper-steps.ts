@@ -1,6 +1,7 @@
 import { HelperError } from '../../guest-helper/helper-session.ts';
 import type { SigbusInfo } from '../../guest-helper/helper-messages.ts';
 import { prepareTarget, type PreparedTarget } from '../../inject/targets.ts';
+import { describePlacement } from '../../inject/placement-spec.ts';
 import { DEFAULT_FILL_SEED, type StepAction } from '../../suite/index.ts';
 import type { CaseContext } from '../case-context.ts';
 import type { StepResult } from '../step-result.ts';
@@ -28,12 +29,13 @@ export async function runHelperStep(context: CaseContext, action: HelperAction, 
   const { helper } = context;
   switch (action.kind) {
     case 'target': {
-      const target = await prepareTarget(context.guest, helper, action.targetKind, action.name);
+      const target = await prepareTarget(context.guest, helper, action.targetKind, action.name, action.placement);
       context.targets.set(action.name, target);
       // prepareTarget leaves owned pages holding its own seed's pattern.
       if (target.fillSeed !== null) context.fillSeeds.set(action.name, target.fillSeed);
       const vaddr = target.page.owner ? ` at 0x${target.page.owner.vaddr.toString(16)}` : '';
-      return { ok: true, summary: `prepared ${action.targetKind} page pfn 0x${target.page.pfn.toString(16)}${vaddr}` };
+      const placed = action.placement ? ` ${describePlacement(action.placement)}` : '';
+      return { ok: true, summary: `prepared ${action.targetKind} page pfn 0x${target.page.pfn.toString(16)}${vaddr}${placed}` };
     }
     case 'fill':
       await helper.fill(ownerName(context, action.target), action.seed);

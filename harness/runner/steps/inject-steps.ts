@@ -1,21 +1,20 @@
 import { setCorruptFilter } from '../../inject/debugfs-hwpoison.ts';
 import { describeTarget, consoleNow, type InjectionRecord } from '../../inject/injection.ts';
 import { INJECTORS } from '../../inject/injectors.ts';
-import { blockOfPfn, setMemoryBlockState } from '../../inject/memory-block.ts';
 import { takeSnapshot } from '../../state/state-snapshot.ts';
 import type { StepAction } from '../../suite/index.ts';
 import { guestRunner, targetPfns, type CaseContext } from '../case-context.ts';
 import type { StepResult } from '../step-result.ts';
 import { targetOf } from './helper-steps.ts';
 
-type InjectAction = Extract<StepAction, { kind: 'inject' | 'corruptFilter' | 'memoryBlock' }>;
+type InjectAction = Extract<StepAction, { kind: 'inject' | 'corruptFilter' }>;
 
 /** Takes the "before" snapshot if no earlier step did (the default: just before the first inject). */
 export async function ensureBeforeSnapshot(context: CaseContext): Promise<void> {
   context.before ??= await takeSnapshot(guestRunner(context.guest), { pfns: targetPfns(context) });
 }
 
-/** Injections and the hwpoison / memory-hotplug knobs around them. */
+/** Injections and the hwpoison knobs around them (memory blocks: topology-steps.ts). */
 export async function runInjectStep(context: CaseContext, action: InjectAction, stepIndex: number): Promise<StepResult> {
   const { guest } = context;
   switch (action.kind) {
@@ -43,23 +42,5 @@ export async function runInjectStep(context: CaseContext, action: InjectAction, 
     case 'corruptFilter':
       await setCorruptFilter(guest, action.filter);
       return { ok: true, summary: 'corrupt filter set' };
-    case 'memoryBlock': {
-      let block: string;
-      if (action.block.kind === 'name') block = action.block.name;
-      else {
-        const size = await guest.exec('cat /sys/devices/system/memory/block_size_bytes');
-        const bytes = Number.parseInt(size.stdout.trim(), 16);
-        if (!(bytes > 0)) throw new Error(`cannot read the memory block size: ${size.stderr.trim() || size.stdout.trim()}`);
-        block = blockOfPfn(targetOf(context, action.block.target).page.pfn, bytes);
-      }
-      const change = await setMemoryBlockState(guest, block, action.state);
-      const { result } = change;
-      return {
-        ok: result.ok,
-        errno: result.ok ? null : (result.errno ?? null),
-        state: change.stateAfter,
-        summary: `${change.action}: ${result.ok ? 'ok' : `failed with ${result.errno ?? result.message ?? 'an error'}`}; state now ${change.stateAfter}`,
-      };
-    }
   }
 }
