@@ -15,6 +15,7 @@ import { newRunId } from '../results/run-id.ts';
 import type { CaseResult, KernelInfo, RunResult, SuiteFileInfo } from '../results/run-result.ts';
 import { harnessVersion } from '../cli/version.ts';
 import { formatProblem, kernelFactsOf, loadSuites, type LoadedSuite } from '../suite/index.ts';
+import { killAllChildGroups } from '../util/child-processes.ts';
 import { EXIT_INFRA, EXIT_OK } from '../util/errors.ts';
 import { cacheDir as defaultCacheDir } from '../util/paths.ts';
 import { createProgress, type Progress } from '../util/progress.ts';
@@ -98,7 +99,12 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   let runErrors = 0;
 
   let dispatcher: Dispatcher | null = null;
-  const watcher = new SigIntWatcher(() => dispatcher?.stop());
+  // Every QEMU of this process belongs to this run: kill them all, including a guest still
+  // booting (no pool holds it yet, and its boot would otherwise wait out its SSH deadline).
+  const watcher = new SigIntWatcher(() => {
+    dispatcher?.stop();
+    killAllChildGroups();
+  });
   dispatcher = new Dispatcher({
     groups,
     total: whole.length,
