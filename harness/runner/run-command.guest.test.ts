@@ -104,6 +104,39 @@ describe('memharness run', () => {
     expect(html).toContain('sysrq triggered crash');
   });
 
+  it('three shards merged equal the unsharded run; a shard compared with --baseline lists the rest as missing', async () => {
+    const unsharded = path.join(tmp, 'self-test');
+    const whole = await readRunResult(unsharded);
+    const shards: string[] = [];
+    for (const index of [1, 2, 3]) {
+      const output = path.join(tmp, `shard-${index}`);
+      const args = ['run', 'harness/runner/fixtures/runner-self-test.yaml', '--shard', `${index}/3`, '--workers', '1', '--output', output, '--reporter', 'json'];
+      if (index === 1) args.push('--baseline', unsharded);
+      const result = await memharness(args);
+      expect([0, 1], `${result.stdout}\n${result.stderr}`).toContain(result.exitCode);
+      expect(result.leftovers).toEqual([]);
+      if (index === 1) {
+        // Shard 1 holds passes-before and wrong-expectation: the failure is old, the rest is missing.
+        expect(result.exitCode, result.stdout).toBe(0);
+        expect(result.stdout).toMatch(/missing/);
+        const comparison = JSON.parse(await fs.readFile(path.join(output, 'compare.json'), 'utf8')) as unknown;
+        expect(JSON.stringify(comparison)).toContain('missing');
+      }
+      shards.push(output);
+    }
+    const shardRuns = await Promise.all(shards.map((dir) => readRunResult(dir)));
+    expect(shardRuns.map((run) => run.shard)).toEqual([{ index: 1, total: 3 }, { index: 2, total: 3 }, { index: 3, total: 3 }]);
+    expect(shardRuns.map((run) => run.cases.length)).toEqual([2, 2, 2]);
+
+    const merged = path.join(tmp, 'merged');
+    const merge = await memharness(['merge', ...shards, '--output', merged, '--reporter', 'json,junit,ktap']);
+    expect(merge.exitCode, `${merge.stdout}\n${merge.stderr}`).toBe(0);
+    const mergedRun = await readRunResult(merged);
+    const verdicts = (run: typeof whole) => Object.fromEntries(run.cases.map((c) => [c.key, c.verdict]));
+    expect(verdicts(mergedRun)).toEqual(verdicts(whole));
+    expect(mergedRun.cases.find((c) => c.caseId === 'panics')!.crash?.title).toBe(whole.cases.find((c) => c.caseId === 'panics')!.crash?.title);
+  });
+
   it('Ctrl-C midway: exit 130, the guests die, results.json valid with the cases done', async () => {
     const output = path.join(tmp, 'interrupted');
     const dir = await fs.mkdtemp(path.join(tmp, 'tmpdir-'));

@@ -1,16 +1,9 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { renderComparisonJson } from '../../compare/comparison-json.ts';
-import { compareExitCode } from '../../compare/comparison.ts';
-import { compareRuns } from '../../compare/compare-runs.ts';
-import { renderMarkdown } from '../../compare/render-markdown.ts';
-import { renderText } from '../../compare/render-text.ts';
-import { writeFileAtomic } from '../../results/atomic-write.ts';
+import { writeComparison } from '../../compare/write-comparison.ts';
 import { loadRunRef } from '../../results/load-run-ref.ts';
 
-export const COMPARE_JSON_FILE = 'compare.json';
-export const COMPARE_MD_FILE = 'compare.md';
+export { COMPARE_JSON_FILE, COMPARE_MD_FILE } from '../../compare/write-comparison.ts';
 
 /**
  * `memharness compare OLD NEW`: classifies every case of two runs (new failure, new crash,
@@ -29,13 +22,6 @@ export function registerCompareCommand(program: Command): void {
       // Both are read before anything is written: a bad NEW must not leave a half-done report.
       const oldRun = await loadRunRef(oldRef);
       const newRun = await loadRunRef(newRef);
-      const comparison = compareRuns(oldRun, newRun);
-      const outputDir = path.resolve(options.output ?? newRun.dir);
-      await fs.mkdir(outputDir, { recursive: true });
-      await writeFileAtomic(path.join(outputDir, COMPARE_JSON_FILE), renderComparisonJson(comparison));
-      await writeFileAtomic(path.join(outputDir, COMPARE_MD_FILE), renderMarkdown(comparison));
-      process.stdout.write(renderText(comparison));
-      process.stdout.write(`\n${path.join(outputDir, COMPARE_MD_FILE)}\n${path.join(outputDir, COMPARE_JSON_FILE)}\n`);
-      process.exitCode = compareExitCode(comparison);
+      process.exitCode = await writeComparison(oldRun, newRun, path.resolve(options.output ?? newRun.dir));
     });
 }

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { writeComparison } from '../../compare/write-comparison.ts';
+import { loadRunRef } from '../../results/load-run-ref.ts';
 import { defaultResultsRoot, pruneRuns } from '../../results/run-dirs.ts';
+import { EXIT_INFRA } from '../../util/errors.ts';
 import { DEFAULT_REPORTERS } from '../../reporters/create-reporters.ts';
 import { parseShard, type Shard } from '../../runner/run-plan.ts';
 import { runSuites } from '../../runner/run-suites.ts';
@@ -45,15 +48,16 @@ interface RunCliOptions {
   bootTimeout: number;
   snapshot: boolean;
   keep?: number;
+  baseline?: string;
 }
 
 /** --keep prunes only the default results/ tree: a run written elsewhere (--output) says so and prunes nothing. */
-async function keepNewestRuns(keep: number, runDir: string): Promise<void> {
+async function keepNewestRuns(keep: number, runDir: string, protect: readonly string[] = []): Promise<void> {
   if (path.dirname(path.resolve(runDir)) !== path.resolve(defaultResultsRoot)) {
     process.stderr.write(`memharness: --keep ignored: the run was written to ${runDir}, outside ${defaultResultsRoot}\n`);
     return;
   }
-  const removed = await pruneRuns(keep, { protect: [runDir] });
+  const removed = await pruneRuns(keep, { protect: [runDir, ...protect] });
   if (removed.length > 0) process.stderr.write(`memharness: --keep ${keep}: removed ${removed.length} older run(s): ${removed.join(', ')}\n`);
 }
 
@@ -83,8 +87,11 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM with a probe boot and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .option('--boot-timeout <seconds>', 'deadline for each boot stage', integer('--boot-timeout', 1, 3600), 240)
     .option('--no-snapshot', 'boot a fresh guest for every case instead of restoring a snapshot')
+    .option('--baseline <run>', 'compare the run with this one when it ends (a run directory, a results.json, latest or a run id; latest is the newest run before this one): compare.json and compare.md in the run directory, exit 1 only on a regression')
     .option('--keep <n>', 'after the run, delete the oldest run directories under results/ so that n remain', integer('--keep', 1, 100000))
     .action(async (paths: string[], options: RunCliOptions) => {
+      // Read before the run starts, so `latest` means the previous run and a bad baseline costs no boot.
+      const baseline = options.baseline && !options.list ? await loadRunRef(options.baseline) : null;
       const outcome = await runSuites({
         paths: paths.length > 0 ? paths : [defaultSuitesDir()],
         kernels: [...options.kernel, ...options.kernels],
@@ -102,6 +109,10 @@ export function registerRunCommand(program: Command): void {
         noSnapshot: !options.snapshot,
       });
       process.exitCode = outcome.exitCode;
-      if (options.keep !== undefined && outcome.runDir) await keepNewestRuns(options.keep, outcome.runDir);
+      if (baseline && outcome.runDir && outcome.run && !outcome.run.interrupted && outcome.exitCode !== EXIT_INFRA) {
+        process.stdout.write(`\ncompared with ${baseline.dir}:\n`);
+        process.exitCode = await writeComparison(baseline, await loadRunRef(outcome.runDir), outcome.runDir);
+      }
+      if (options.keep !== undefined && outcome.runDir) await keepNewestRuns(options.keep, outcome.runDir, baseline ? [baseline.dir] : []);
     });
 }
