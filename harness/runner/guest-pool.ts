@@ -94,6 +94,8 @@ export class GuestPool {
         this.timings.restores.push(ms);
         return { guest, isolation: 'restore', setupMs: ms };
       } catch (error) {
+        // A restore that Ctrl-C killed says nothing about the snapshot; and no boot after a stop.
+        if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
         this.snapshotBroken = true;
         this.timings.fallbacks.push(`restore failed, booting instead: ${errorText(error)}`);
         this.options.progress.info(`note: restoring the snapshot failed (${errorText(error)}); booting a fresh guest per case`);
@@ -135,6 +137,7 @@ export class GuestPool {
 
   private async boot(n: number): Promise<Guest> {
     const prepared = await this.prepare();
+    if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
     const started = Date.now();
     const guest = await bootPreparedGuest(prepared, { spec: this.options.spec, runDir: this.options.workDir, progress: this.options.progress, bootTimeoutMs: this.options.bootTimeoutMs, name: `boot-${n}` });
     this.track(guest);

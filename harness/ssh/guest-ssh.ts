@@ -36,6 +36,13 @@ const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 export class GuestSsh {
   /** Why the connection ended, once it has: named in every later error. */
   private lostBecause: string | null = null;
+  /**
+   * Pending operations to settle when the connection goes: ssh2 does not always close a
+   * channel (or call back a channel request) when the socket dies with the guest, and a
+   * promise left pending then is a run that hangs, or exits mid-await once nothing else is
+   * alive (node's exit code 13), instead of reporting the lost guest.
+   */
+  private readonly lostListeners = new Set<(reason: string) => void>();
 
   private constructor(
     private readonly client: Client,
@@ -46,7 +53,20 @@ export class GuestSsh {
     });
     client.on('close', () => {
       this.lostBecause ??= 'the connection closed';
+      const listeners = [...this.lostListeners];
+      this.lostListeners.clear();
+      for (const listener of listeners) listener(this.lostBecause);
     });
+  }
+
+  /** Calls `listener` once if the connection is lost; returns the function that forgets it. */
+  private onLost(listener: (reason: string) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  private lostError(reason: string): SshConnectionLostError {
+    return new SshConnectionLostError(`SSH connection to the guest lost (${reason})`);
   }
 
   /** Null while connected; otherwise what ended the connection. */
@@ -89,14 +109,23 @@ export class GuestSsh {
     const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     const started = Date.now();
     return new Promise((resolve, reject) => {
-      if (this.lostBecause) return reject(new SshConnectionLostError(`SSH connection to the guest lost (${this.lostBecause})`));
+      if (this.lostBecause) return reject(this.lostError(this.lostBecause));
+      let timer: NodeJS.Timeout | undefined;
+      const forget = this.onLost((reason) => {
+        clearTimeout(timer);
+        reject(this.lostError(reason));
+      });
       this.client.exec(command, (error, channel) => {
-        if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}${this.lostBecause ? ` (${this.lostBecause})` : ''}`));
+        if (error) {
+          forget();
+          return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}${this.lostBecause ? ` (${this.lostBecause})` : ''}`));
+        }
         const stdout = new CappedText(cap);
         const stderr = new CappedText(cap);
         let exitCode: number | null = null;
         let signal: string | null = null;
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
+          forget();
           channel.signal('KILL');
           channel.close();
           reject(new SshTimeoutError(command, timeoutMs));
@@ -109,6 +138,7 @@ export class GuestSsh {
         });
         channel.on('close', () => {
           clearTimeout(timer);
+          forget();
           resolve({
             stdout: stdout.text(),
             stderr: stderr.text(),
@@ -131,10 +161,18 @@ export class GuestSsh {
    */
   stream(command: string, onData: (chunk: Buffer) => void): Promise<GuestStream> {
     return new Promise((resolve, reject) => {
-      if (this.lostBecause) return reject(new SshConnectionLostError(`SSH connection to the guest lost (${this.lostBecause})`));
+      if (this.lostBecause) return reject(this.lostError(this.lostBecause));
+      const forgetPending = this.onLost((reason) => reject(this.lostError(reason)));
       this.client.exec(command, (error, channel) => {
+        forgetPending();
         if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
-        const closed = new Promise<void>((done) => channel.on('close', () => done()));
+        const closed = new Promise<void>((done) => {
+          const forget = this.onLost(() => done());
+          channel.on('close', () => {
+            forget();
+            done();
+          });
+        });
         channel.on('data', onData);
         channel.stderr.on('data', () => {});
         channel.end();
@@ -156,8 +194,10 @@ export class GuestSsh {
    */
   converse(command: string, onData: (chunk: Buffer) => void): Promise<GuestConversation> {
     return new Promise((resolve, reject) => {
-      if (this.lostBecause) return reject(new SshConnectionLostError(`SSH connection to the guest lost (${this.lostBecause})`));
+      if (this.lostBecause) return reject(this.lostError(this.lostBecause));
+      const forgetPending = this.onLost((reason) => reject(this.lostError(reason)));
       this.client.exec(command, (error, channel) => {
+        forgetPending();
         if (error) return reject(new SshConnectionLostError(`SSH exec failed: ${error.message}`));
         let exitCode: number | null = null;
         let signal: string | null = null;
@@ -166,7 +206,13 @@ export class GuestSsh {
           exitCode = code;
           signal = signalName ?? null;
         });
-        const closed = new Promise<ConversationEnd>((done) => channel.on('close', () => done({ exitCode, signal, stderr })));
+        const closed = new Promise<ConversationEnd>((done) => {
+          const forget = this.onLost((reason) => done({ exitCode, signal, stderr: `${stderr}(SSH connection to the guest lost: ${reason})` }));
+          channel.on('close', () => {
+            forget();
+            done({ exitCode, signal, stderr });
+          });
+        });
         channel.on('data', onData);
         channel.stderr.on('data', (data: Buffer) => {
           if (stderr.length < 64 * 1024) stderr += data.toString('utf8');
@@ -234,8 +280,14 @@ function connectOnce(port: number, privateKey: string, hostKeyBlob: Buffer, time
       client.end();
       reject(hostKeyRejected ? new HostKeyMismatchError('the guest presented an unexpected SSH host key; refusing to talk to it') : error);
     };
+    // A socket that closes before the handshake ends (QEMU killed, the guest's port closed)
+    // emits 'close' without 'error', and readyTimeout is cleared with it: without this the
+    // attempt would never settle.
+    const closedEarly = () => fail(new Error('the connection closed before the SSH handshake finished'));
+    client.once('close', closedEarly);
     client.once('ready', () => {
       client.removeListener('error', fail);
+      client.removeListener('close', closedEarly);
       client.on('error', () => {
         // Errors after ready surface through the pending exec's close.
       });
