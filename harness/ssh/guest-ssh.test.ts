@@ -1,0 +1,40 @@
+import net from 'node:net';
+import ssh2 from 'ssh2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GuestSsh, SshConnectionLostError } from './guest-ssh.ts';
+
+// What QEMU's user-mode forward does when QEMU dies mid-handshake: the TCP connection was
+// accepted, then it closes without a word. ssh2 reports that as 'close' without 'error'.
+let server: net.Server | undefined;
+afterEach(() => server?.close());
+
+async function closingServer(afterBytes: string | null): Promise<number> {
+  server = net.createServer((socket) => {
+    if (afterBytes !== null) socket.write(afterBytes);
+    setTimeout(() => socket.destroy(), 50);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+describe('GuestSsh.connect', () => {
+  const key = ssh2.utils.generateKeyPairSync('ed25519');
+  for (const [what, bytes] of [['before any byte', null], ['after the version line', 'SSH-2.0-dropbear_2022.83\r\n']] as const) {
+    it(`gives up when the connection closes ${what} and the guest is gone`, async () => {
+      const port = await closingServer(bytes);
+      let attempts = 0;
+      const started = Date.now();
+      const connecting = GuestSsh.connect({
+        port,
+        privateKey: key.private,
+        hostKeyBlob: Buffer.alloc(32),
+        deadline: Date.now() + 60_000,
+        isGuestAlive: () => ++attempts <= 2,
+        retryDelayMs: 10,
+      });
+      await expect(connecting).rejects.toBeInstanceOf(SshConnectionLostError);
+      await expect(connecting).rejects.toThrow(/closed before the SSH handshake finished|Connection lost before handshake/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+  }
+});
