@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { STEP_EXIT } from '../bisect/git-step.ts';
 import { killAllChildGroups } from '../util/child-processes.ts';
 import { EXIT_INFRA, exitCodeFor, formatError } from '../util/errors.ts';
+import { registerBackportCheckCommand } from './commands/backport-check.ts';
 import { registerBisectCommand } from './commands/bisect.ts';
 import { registerBisectStepCommand } from './commands/bisect-step.ts';
 import { registerBootCommand } from './commands/boot.ts';
@@ -34,6 +35,7 @@ registerMergeCommand(program);
 registerCompareCommand(program);
 registerBisectCommand(program);
 registerBisectStepCommand(program);
+registerBackportCheckCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -102,6 +102,20 @@ export const caseResultSchema = z.object({
   injections: z.array(injectionRecordSchema),
   events: z.array(z.looseObject({ type: z.string(), text: z.string(), atMs: z.number().optional() })),
   stateDiff: stateDiffSchema.optional(),
+  steps: z
+    .array(z.object({ index: z.number().int(), kind: z.string(), location: z.string(), status: z.enum(['done', 'skipped', 'failed']), summary: z.string(), durationMs: z.number() }))
+    .optional(),
+  checks: z
+    .array(
+      z.object({
+        location: z.string(),
+        text: z.string(),
+        status: z.enum(['passed', 'failed', 'not-available', 'not-applicable', 'not-run']),
+        xfail: z.boolean(),
+        message: z.string().optional(),
+      }),
+    )
+    .optional(),
   // Values are never undefined in JSON; the model allows it only for optional named paths.
   artifacts: z.record(z.string(), z.string().optional()),
 });

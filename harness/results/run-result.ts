@@ -50,6 +50,29 @@ export interface AttemptResult {
   isolation: 'restore' | 'boot';
 }
 
+/** A step of a case's last attempt, as it ran (or did not: its `when:` did not hold). */
+export interface StepRecord {
+  index: number;
+  kind: string;
+  location: string;
+  status: 'done' | 'skipped' | 'failed';
+  summary: string;
+  durationMs: number;
+}
+
+/**
+ * An expectation item (or a step's `expect:` item) and what became of it. `not-applicable`
+ * means its `when:` did not hold: set side by side for two kernels, these say which of the
+ * suite's version-dependent expectations each kernel was held to.
+ */
+export interface ExpectationRecord {
+  location: string;
+  text: string;
+  status: 'passed' | 'failed' | 'not-available' | 'not-applicable' | 'not-run';
+  xfail: boolean;
+  message?: string;
+}
+
 export interface CaseArtifacts {
   /** Paths relative to the run directory. */
   console?: string;
@@ -79,6 +102,9 @@ export interface CaseResult {
   /** Kernel events seen during the case, as parsed (type + fields + the log line). */
   events: Array<{ type: string; text: string; atMs?: number; [field: string]: unknown }>;
   stateDiff?: StateDiff;
+  /** The last attempt's steps and expectation items (absent in results written before they were kept). */
+  steps?: StepRecord[];
+  checks?: ExpectationRecord[];
   artifacts: CaseArtifacts;
 }
 

@@ -50,6 +50,8 @@ export function executedCaseResult(testCase: SuiteCase, kernel: KernelInfo, repe
     injections: last.injections,
     events: last.events,
     ...(last.stateDiff ? { stateDiff: last.stateDiff } : {}),
+    ...(last.steps.length > 0 ? { steps: last.steps } : {}),
+    ...(last.checks.length > 0 ? { checks: last.checks } : {}),
     artifacts: last.artifacts,
   };
 }

@@ -9,7 +9,9 @@ import { startGuestKmsgReader } from '../kernel-log/reader/guest-kmsg-reader.ts'
 import type { KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
 import { parseConsoleLine } from '../kernel-log/records/console-record.ts';
 import type { LogRecord } from '../kernel-log/records/log-record.ts';
-import type { AttemptResult, CaseArtifacts, CaseResult, CrashInfo, FailureInfo, KernelInfo } from '../results/run-result.ts';
+import type { AttemptResult, CaseArtifacts, CaseResult, CrashInfo, ExpectationRecord, FailureInfo, KernelInfo, StepRecord } from '../results/run-result.ts';
+
+export type { ExpectationRecord, StepRecord } from '../results/run-result.ts';
 import { diffSnapshots, type StateDiff } from '../state/state-diff.ts';
 import { takeSnapshot, type StateSnapshot } from '../state/state-snapshot.ts';
 import { conditionHolds, kernelFacts, MUST_SUCCEED, type KernelFacts, type Step, type SuiteCase } from '../suite/index.ts';
@@ -44,14 +46,6 @@ export interface ExecuteCaseOptions {
 }
 
 /** What happened at each step, for reports and debugging. */
-export interface StepRecord {
-  index: number;
-  kind: string;
-  location: string;
-  status: 'done' | 'skipped' | 'failed';
-  summary: string;
-  durationMs: number;
-}
 
 export type CaseEvent = CaseResult['events'][number];
 
@@ -65,13 +59,6 @@ export interface ExecutedCase extends AttemptResult {
   checks: ExpectationRecord[];
 }
 
-export interface ExpectationRecord {
-  location: string;
-  text: string;
-  status: 'passed' | 'failed' | 'not-available' | 'not-applicable' | 'not-run';
-  xfail: boolean;
-  message?: string;
-}
 
 interface StepStop {
   kind: 'infra' | 'kernel' | 'died';
@@ -161,7 +148,7 @@ export async function executeCase(options: ExecuteCaseOptions): Promise<Executed
         record('skipped', 'its when: does not hold (on this kernel, or for this combination of parameters)');
         continue;
       }
-      stop = await runOneStep(context, step, deadline, testCase.timeoutMs, options.signal, record, problems, unexpectedPasses);
+      stop = await runOneStep(context, step, deadline, testCase.timeoutMs, options.signal, record, problems, unexpectedPasses, checks);
       if (stop) break;
     }
   }
@@ -315,6 +302,7 @@ async function runOneStep(
   record: (status: StepRecord['status'], summary: string) => void,
   problems: Problem[],
   unexpectedPasses: string[],
+  checks: ExpectationRecord[],
 ): Promise<StepStop | null> {
   const { guest, testCase } = context;
   const where = formatLocation(step.location);
@@ -365,6 +353,9 @@ async function runOneStep(
     }
   }
   const check = checkStepOutcome(step, result, context.facts, refValuesOf(context));
+  for (const item of check.items) {
+    checks.push({ location: `${where} expect[${item.index}]`, text: `${step.action.kind}: ${item.text}`, status: item.status, xfail: item.xfail, ...(item.message ? { message: item.message } : {}) });
+  }
   unexpectedPasses.push(...check.unexpectedPasses.map((text) => `${where}: ${text}`));
   const real = check.mismatches.filter((mismatch) => !mismatch.xfail);
   for (const mismatch of check.mismatches.filter((m) => m.xfail)) problems.push({ message: `${where}: ${mismatch.message}`, location: where, xfail: true });

@@ -10,22 +10,56 @@ export interface OutcomeMismatch {
   xfail: boolean;
 }
 
+/** One `expect:` item of the step and what became of it on this kernel. */
+export interface OutcomeItem {
+  index: number;
+  text: string;
+  status: 'passed' | 'failed' | 'not-applicable';
+  xfail: boolean;
+  message?: string;
+}
+
 export interface OutcomeCheck {
   mismatches: OutcomeMismatch[];
   /** Outcome items marked xfail that matched anyway. */
   unexpectedPasses: string[];
+  items: OutcomeItem[];
+}
+
+/**
+ * An item as written, with references left unresolved ($t0.vaddr, not an address): the same
+ * item reads the same on every kernel, so two kernels' items can be set side by side.
+ */
+export function describeOutcomeItem(outcome: StepOutcome): string {
+  const parts: string[] = [];
+  for (const [field, value] of Object.entries(outcome)) {
+    if (field === 'when' || field === 'xfail' || value === undefined) continue;
+    if (field === 'sigbus' && value !== 'none') {
+      const matcher = value as SigbusMatcher;
+      const addr = matcher.addr === null ? null : matcher.addr.kind === 'ref' ? formatValueRef(matcher.addr.ref) : matcher.addr.kind === 'regex' ? `/${matcher.addr.pattern}/` : String(matcher.addr.value);
+      parts.push(`sigbus: ${[matcher.code ?? 'any code', addr === null ? null : `at ${addr}`, matcher.lsb === null ? null : `lsb ${matcher.lsb}`, matcher.async === null ? null : matcher.async ? 'asynchronous' : 'synchronous'].filter((part) => part !== null).join(' ')}`);
+      continue;
+    }
+    parts.push(`${field}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  }
+  return parts.join(', ');
 }
 
 /** Checks a step's result against its `expect:` items that apply on this kernel. */
 export function checkStepOutcome(step: Step, result: StepResult, facts: KernelFacts, refs: RefValues): OutcomeCheck {
-  const check: OutcomeCheck = { mismatches: [], unexpectedPasses: [] };
-  for (const outcome of step.expect) {
-    if (!conditionHolds(outcome.when, facts)) continue;
+  const check: OutcomeCheck = { mismatches: [], unexpectedPasses: [], items: [] };
+  step.expect.forEach((outcome, index) => {
+    const text = describeOutcomeItem(outcome);
+    if (!conditionHolds(outcome.when, facts)) {
+      check.items.push({ index, text, status: 'not-applicable', xfail: false });
+      return;
+    }
     const xfail = outcome.xfail !== null && conditionHolds(outcome.xfail.when, facts);
     const found = outcomeMismatches(outcome, result, refs);
+    check.items.push({ index, text, status: found.length > 0 ? 'failed' : 'passed', xfail, ...(found.length > 0 ? { message: found.map((m) => m.message).join('; ') } : {}) });
     if (found.length > 0) check.mismatches.push(...found.map((mismatch) => ({ ...mismatch, xfail })));
     else if (xfail) check.unexpectedPasses.push(`step outcome marked xfail (${outcome.xfail!.reason}) passed`);
-  }
+  });
   return check;
 }
 

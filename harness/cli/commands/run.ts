@@ -18,11 +18,11 @@ function shardOption(value: string): Shard {
   }
 }
 
-function workerCount(value: string): number | 'auto' {
+export function workerCountOption(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : integer('--workers', 1, 64)(value);
 }
 
-function regex(value: string): RegExp {
+export function regexOption(value: string): RegExp {
   try {
     return new RegExp(value);
   } catch (error) {
@@ -78,10 +78,10 @@ export function registerRunCommand(program: Command): void {
     .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html, kcidb (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
     .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', integer('--retries', 0, 1000), 0)
     .option('--repeat-each <n>', 'run each case n times', integer('--repeat-each', 1, 1000), 1)
-    .option('-j, --workers <n>', 'guests running cases at once, or auto (one per host CPU, as memory allows)', workerCount, 'auto')
+    .option('-j, --workers <n>', 'guests running cases at once, or auto (one per host CPU, as memory allows)', workerCountOption, 'auto')
     .option('-x', 'stop after the first kernel failure (--max-failures 1)')
     .option('--max-failures <n>', 'stop starting cases after n kernel failures (failed, crashed, xpass); the rest are listed as skipped', integer('--max-failures', 0, 100000), 0)
-    .option('-g, --grep <regex>', 'only cases whose key or title matches', regex)
+    .option('-g, --grep <regex>', 'only cases whose key or title matches', regexOption)
     .option('--tag <tag>', 'only cases with this tag (repeatable: all must be present)', collect, [])
     .option('--list', 'list the cases that would run, boot nothing')
     .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM with a probe boot and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))

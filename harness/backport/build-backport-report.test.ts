@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { recordedRun } from '../compare/testing/recorded-runs.ts';
+import type { KernelInfo, RunResult } from '../results/run-result.ts';
+import { buildBackportReport } from './build-backport-report.ts';
+import type { KernelHistory } from './kernel-history.ts';
+import { backportExitCode } from './run-backport-check.ts';
+import { renderBackportText } from './render-backport.ts';
+
+// compare-fixture on 6.1.0-47 and on 6.12.117, recorded (harness/compare/fixtures/README.md):
+// a backport check's one run holds both kernels' cases, so the two runs are put together.
+async function bothKernels(): Promise<{ run: RunResult; k61: KernelInfo; k612: KernelInfo }> {
+  const old = (await recordedRun('fixture61')).run;
+  const recent = (await recordedRun('fixture612')).run;
+  return { run: { ...recent, kernels: [...old.kernels, ...recent.kernels], cases: [...old.cases, ...recent.cases] }, k61: old.kernels[0]!, k612: recent.kernels[0]! };
+}
+
+const noHistory = (kernel: KernelInfo): KernelHistory => ({ kernel, package: null, entries: [], missing: 'not looked up in this test' });
+
+function report(run: RunResult, base: KernelInfo, candidate: KernelInfo) {
+  return buildBackportReport({ run, runDir: '/results/x', base, candidate, suiteCases: new Map(), baseHistory: noHistory(base), candidateHistory: noHistory(candidate) });
+}
+
+describe('buildBackportReport on recorded runs', () => {
+  it('6.1 → 6.12: what 6.12 fixed, what only it runs, what the harness could not decide', async () => {
+    const { run, k61, k612 } = await bothKernels();
+    const result = report(run, k61, k612);
+    const category = Object.fromEntries(result.cases.map((entry) => [entry.caseId, entry.category]));
+    expect(category).toEqual({
+      steady: 'same',
+      broken: 'still-failing',
+      'sigbus-inside-madvise': 'fixed',
+      'panics-before-6.12': 'fixed',
+      'infra-before-6.12': 'inconclusive',
+      'soft-offline-sysctl': 'only-on-candidate',
+      'coin-flip': 'inconclusive',
+    });
+    expect(result.regressed).toBe(false);
+    expect(backportExitCode(result, 1)).toBe(2);
+    const text = renderBackportText(result);
+    expect(text).toMatch(/^memharness backport-check: 0 regressed, 0 newly crashing, 0 known bug in candidate, 2 fixed/);
+    expect(text).toContain('Fixed in the candidate (2):');
+    expect(text).toMatch(/panics-before-6\.12: crashed → passed/);
+    expect(text).toMatch(/soft-offline-sysctl: skipped on the base: /);
+  });
+
+  it('6.12 → 6.1: the regression and the new crash a stable maintainer must see first', async () => {
+    const { run, k61, k612 } = await bothKernels();
+    const result = report(run, k612, k61);
+    const category = Object.fromEntries(result.cases.map((entry) => [entry.caseId, entry.category]));
+    expect(category['sigbus-inside-madvise']).toBe('regressed');
+    expect(category['panics-before-6.12']).toBe('new-crash');
+    expect(category['soft-offline-sysctl']).toBe('only-on-base');
+    expect(result.regressed).toBe(true);
+    expect(backportExitCode(result, 1)).toBe(1);
+    const text = renderBackportText(result);
+    expect(text.indexOf('Regressed in the candidate')).toBeLessThan(text.indexOf('Newly crashing'));
+    expect(text).toMatch(/Newly crashing in the candidate \(1\):\n {2}compare-fixture\/panics-before-6\.12: passed → crashed: /);
+  });
+
+  it('a case the candidate never reached is missing, not same', async () => {
+    const { run, k61, k612 } = await bothKernels();
+    const partial = { ...run, complete: false, interrupted: true, cases: run.cases.filter((entry) => !(entry.kernel.id === k612.id && entry.caseId === 'steady')) };
+    const result = report(partial, k61, k612);
+    expect(result.cases.find((entry) => entry.caseId === 'steady')?.category).toBe('missing');
+    expect(backportExitCode(result, 130)).toBe(130);
+    expect(renderBackportText(result)).toContain('note: the run did not finish');
+  });
+
+  it('refuses one kernel on both sides', async () => {
+    const { run, k61 } = await bothKernels();
+    expect(() => report(run, k61, k61)).toThrow(/same kernel/);
+  });
+});
