@@ -263,3 +263,29 @@ describe.skipIf(!hasGcc)('memharness-helper built on the host', () => {
     await fs.rm(file, { force: true });
   });
 });
+
+describe('HelperSession.start when the guest goes away', () => {
+  it('rejects with the lost connection and leaves no deadline behind to fail later', async () => {
+    const lost = new Error('SSH connection to the guest lost (the connection closed)');
+    const ssh = { converse: () => Promise.reject(lost) } as unknown as GuestSsh;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(HelperSession.start(ssh, { timeoutMs: 50 })).rejects.toBe(lost);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('rejects at once when the helper ends before it says ready', async () => {
+    const ssh = {
+      converse: async (): Promise<GuestConversation> => ({ write: () => {}, stop: () => {}, closed: Promise.resolve({ exitCode: 127, signal: null, stderr: 'memharness-helper: not found' }) }),
+    } as unknown as GuestSsh;
+    const started = Date.now();
+    await expect(HelperSession.start(ssh, { timeoutMs: 30_000 })).rejects.toThrow(/the guest helper ended \(exit 127\): memharness-helper: not found/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

@@ -59,16 +59,31 @@ export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
 
   static async start(ssh: GuestSsh, options: { timeoutMs?: number } = {}): Promise<HelperSession> {
     const session = new HelperSession();
+    let timer: NodeJS.Timeout | undefined;
+    let failStart: (error: unknown) => void = () => {};
     const ready = new Promise<HelperEvent>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new HelperError('the guest helper did not start within the deadline')), options.timeoutMs ?? 30_000);
+      failStart = reject;
+      timer = setTimeout(() => reject(new HelperError('the guest helper did not start within the deadline')), options.timeoutMs ?? 30_000);
       session.once('event', (event) => {
         clearTimeout(timer);
         if (event.event === 'ready') resolve(event);
         else reject(new HelperError(`the guest helper said ${JSON.stringify(event)} instead of ready`));
       });
     });
-    session.conversation = await ssh.converse('exec memharness-helper serve', (chunk) => session.onData(chunk));
-    void session.conversation.closed.then((end) => session.onEnd(end));
+    // Awaited below; when the conversation cannot even start, nothing awaits it, and its
+    // deadline must neither keep the process alive nor end it with an unhandled rejection.
+    ready.catch(() => undefined);
+    try {
+      session.conversation = await ssh.converse('exec memharness-helper serve', (chunk) => session.onData(chunk));
+    } catch (error) {
+      clearTimeout(timer);
+      throw error;
+    }
+    void session.conversation.closed.then((end) => {
+      session.onEnd(end);
+      clearTimeout(timer);
+      failStart(new HelperGoneError(end));
+    });
     const hello = await ready;
     session.pid = typeof hello.pid === 'number' ? hello.pid : 0;
     return session;
