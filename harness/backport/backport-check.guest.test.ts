@@ -28,7 +28,7 @@ afterAll(async () => {
 describe('memharness backport-check', () => {
   it('6.1.0-56 → latest-6.12: the known bug the candidate has, the one it fixes, what only it runs, the SIGBUS timing the suite expects of each', async () => {
     const output = path.join(tmp, 'check');
-    const args = ['backport-check', '--base', '6.1.0-56', '--candidate', 'latest-6.12', 'suites/hwpoison.yaml', 'suites/memory-blocks.yaml', 'suites/soft-offline.yaml', '--grep', GREP, '--workers', '2', '--output', output];
+    const args = ['backport-check', '--base', '6.1.0-56', '--candidate', 'latest-6.12', 'suites/hwpoison.yaml', 'suites/memory-blocks.yaml', 'suites/soft-offline.yaml', '--grep', GREP, '--workers', '2', '--output', output, '--reporter', 'list,json,junit'];
     const result = await execa('node', [cli, ...args], { cwd: projectRoot, reject: false, timeout: 900_000, env: { TMPDIR: childTmp } });
     const said = `${String(result.stdout)}\n${String(result.stderr)}`;
     // 1: the candidate shows a known bug (KPF_KSM) that the base does not.

@@ -14,6 +14,11 @@ describe('parseCommitReference', () => {
     expect(parseCommitReference('mm/hwpoison: introduce per-memory_block hwpoison counter (upstream 6.2)')).toMatchObject({ title: 'mm/hwpoison: introduce per-memory_block hwpoison counter', upstream: '6.2' });
   });
 
+  it('drops a note of the Debian upload it was seen in', () => {
+    expect(parseCommitReference('mm: move most of core MM initialization to mm/mm_init.c (Debian 6.1.187-1)')).toMatchObject({ title: 'mm: move most of core MM initialization to mm/mm_init.c', upstream: null });
+    expect(parseCommitReference('mm: Be less noisy during memory hotplug (upstream v6.4)')).toMatchObject({ title: 'mm: Be less noisy during memory hotplug', upstream: '6.4' });
+  });
+
   it('takes commit ids as ids', () => {
     expect(parseCommitReference('commit 44b8f8bf2438')).toMatchObject({ kind: 'id', title: '44b8f8bf2438' });
     expect(parseCommitReference('44b8f8bf24380b2d5a0d1e7d12d01d1e7c9a9b31 mm: memory-failure: stats')).toMatchObject({ kind: 'id' });

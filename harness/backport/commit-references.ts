@@ -13,6 +13,7 @@ export interface CommitReference {
 }
 
 const UPSTREAM_NOTE_RE = /\s*\((?:upstream|mainline|in)\s+v?(\d+\.\d+(?:\.\d+)?)\)\s*$/i;
+const DEBIAN_NOTE_RE = /\s*\(Debian [^)]+\)\s*$/;
 const COMMIT_ID_RE = /^(?:commit\s+)?([0-9a-f]{12,40})\b/i;
 // "mm: memory-failure: ...", "fs/proc: ...", "hwpoison, memory_hotplug: ...": a subsystem
 // prefix without spaces (comma lists aside) and not a source file ("mm/memory-failure.c foo()").
@@ -22,6 +23,8 @@ const TITLE_PREFIX_RE = /^[A-Za-z0-9_.\/-]+(?:,\s?[A-Za-z0-9_.\/-]+)*$/;
 export function parseCommitReference(reference: string, upstreamHint: string | null = null): CommitReference | null {
   let text = reference.trim().replace(/^(['"])(.*)\1$/, '$2');
   let upstream = upstreamHint;
+  // "(Debian 6.1.187-1)" says where the suite author saw it; the title is what is looked up.
+  text = text.replace(DEBIAN_NOTE_RE, '');
   const note = UPSTREAM_NOTE_RE.exec(text);
   if (note) {
     upstream = note[1]!;
