@@ -55,6 +55,8 @@ describe('html reporter', () => {
           parameters: { target: '<b>bold</b>' },
           failure: { message: '</pre><script>x()</script>', expected: '<i>', actual: { html: '<svg onload=alert(1)>' } },
           events: [{ type: 'memory-failure', text: '<script>e()</script>', atMs: 5, field: '<u>' }],
+          steps: [{ index: 0, kind: 'shell', location: 's.yaml:3:9', status: 'done', summary: '<i>exit 0</i>', durationMs: 3 }],
+          checks: [{ location: 's.yaml:9:9', text: 'shell: stdout: <b>', status: 'failed', xfail: false, message: '<svg onload=alert(2)>' }],
         }),
       ],
     });
@@ -87,6 +89,9 @@ describe('html reporter', () => {
     expect(html).toContain('echo 0x60000 &gt; /sys/kernel/debug/hwpoison/corrupt-pfn');
     expect(html).toContain('<h3>Kernel events</h3>');
     expect(html).toContain('<h3>State diff</h3>');
+    expect(html).toContain('<h3>Steps</h3>');
+    expect(html).toContain('<h3>Expectations</h3>');
+    expect(html).toMatch(/<td class="mono">[^<]*expect\[1\]<\/td><td class="mono">inject: sigbus: none<\/td><td>not-applicable<\/td>/);
     expect(html).toContain('&quot;HardwareCorrupted&quot;');
     expect(html).toContain('<h3>Kernel crash</h3>');
     expect(html).toContain('sysrq_handle_crash+0x1a/0x20');

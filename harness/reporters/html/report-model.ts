@@ -53,6 +53,9 @@ export interface HtmlCase {
   attempts: Array<{ attempt: number; verdict: string; duration: string; isolation: string; why: string }>;
   injections: Array<{ method: string; target: string; action: string; window: string; result: string }>;
   events: Array<{ at: string; type: string; text: string; fields: string }>;
+  /** The last attempt's steps and expectation items, with what became of each (not-applicable: its when: did not hold here). */
+  steps: Array<{ location: string; kind: string; status: string; summary: string; duration: string }>;
+  checks: Array<{ location: string; text: string; status: string; message: string }>;
   stateDiff: string;
   logs: Array<{ name: string; slice: ArtifactSlice }>;
   artifacts: Array<[string, string]>;
@@ -155,6 +158,19 @@ async function caseModel(result: CaseResult, index: number, options: ReportModel
       type: guestLine(event.type, 200),
       text: guestLine(event.text, 2000),
       fields: guestLine(eventFields(event), 2000),
+    })),
+    steps: (result.steps ?? []).map((step) => ({
+      location: step.location,
+      kind: step.kind,
+      status: step.status,
+      summary: guestLine(step.summary, 1000),
+      duration: `${step.durationMs} ms`,
+    })),
+    checks: (result.checks ?? []).map((check) => ({
+      location: check.location,
+      text: guestLine(check.text, 500),
+      status: `${check.status}${check.xfail ? ' (xfail)' : ''}`,
+      message: guestLine(check.message ?? '', 1000),
     })),
     stateDiff: result.stateDiff ? guestBlock(JSON.stringify(result.stateDiff, null, 2), maxValue) : '',
     logs,

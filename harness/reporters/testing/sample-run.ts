@@ -96,6 +96,14 @@ export function sampleRun(overrides: Partial<RunResult> = {}): RunResult {
         memoryBlocks: {},
         pages: { '0x60000': { available: true, value: { before: ['buddy'], after: ['hwpoison'], set: ['hwpoison'], cleared: ['buddy'] } } },
       },
+      // As recorded for hwpoison/poison-anon-madvise-hwpoison on 6.1.0-56 (backport-check run, 2026-11-22).
+      steps: [
+        { index: 1, kind: 'inject', location: 'suites/hwpoison.yaml:46:9', status: 'done', summary: 'madvise(0x7fd4d32c7000, 4096, MADV_HWPOISON) in the helper (pid 109): ok', durationMs: 177 },
+      ],
+      checks: [
+        { location: 'suites/hwpoison.yaml:46:9 expect[0]', text: 'inject: ok: true', status: 'passed', xfail: false },
+        { location: 'suites/hwpoison.yaml:46:9 expect[1]', text: 'inject: sigbus: none', status: 'not-applicable', xfail: false },
+      ],
       artifacts: { console: 'cases/0001/console.log', dmesg: 'cases/0001/dmesg.txt' },
     }),
     makeCase('failed', {
