@@ -1,6 +1,9 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordedRun } from '../compare/testing/recorded-runs.ts';
+import { readRunResultFile } from '../results/read-run-result.ts';
 import type { KernelInfo, RunResult } from '../results/run-result.ts';
+import { projectRoot } from '../util/paths.ts';
 import { buildBackportReport } from './build-backport-report.ts';
 import type { KernelHistory } from './kernel-history.ts';
 import { backportExitCode } from './run-backport-check.ts';
@@ -69,5 +72,35 @@ describe('buildBackportReport on recorded runs', () => {
   it('refuses one kernel on both sides', async () => {
     const { run, k61 } = await bothKernels();
     expect(() => report(run, k61, k61)).toThrow(/same kernel/);
+  });
+});
+
+describe('buildBackportReport on a recorded backport-check run (6.1.0-56 → 6.12.117)', () => {
+  it('names the version-dependent items each kernel was held to, once per suite line', async () => {
+    const run = await readRunResultFile(path.join(projectRoot, 'harness/backport/fixtures/backport-6.1.0-56-6.12.117.json'));
+    const [base, candidate] = run.kernels as [KernelInfo, KernelInfo];
+    const result = report(run, base, candidate);
+    const category = Object.fromEntries(result.cases.map((entry) => [entry.key, entry.category]));
+    expect(category).toMatchObject({
+      'hwpoison/kpageflags-anon': 'known-bug-in-candidate',
+      'memory-blocks/offline-poisoned-sysfs-hard-offline': 'known-bug-fixed',
+      'soft-offline/disabled-by-sysctl-madvise-soft-offline': 'only-on-candidate',
+      'hwpoison/poison-anon-madvise-hwpoison': 'differs-as-expected',
+      'hwpoison/unpoison-not-poisoned': 'same',
+    });
+    const madvise = result.cases.find((entry) => entry.key === 'hwpoison/poison-anon-madvise-hwpoison')!;
+    expect(madvise.onlyCandidate.map((item) => item.text)).toContain('inject: sigbus: BUS_MCEERR_AR at $t0.vaddr lsb 12');
+    expect(madvise.onlyBase.map((item) => item.text)).toEqual(expect.arrayContaining(['inject: sigbus: none']));
+    // Same key, same parameters: an item applicable on both kernels is never listed.
+    expect(madvise.onlyBase.map((item) => item.text)).not.toContain('inject: ok: true');
+    const text = renderBackportText(result);
+    expect(text).toMatch(/ {2}suites\/hwpoison\.yaml:\d+:\d+ expect\[\d+\]: `inject: sigbus: none`\n {4}held on 6\.1\.0-56-amd64 only \(base\), in 2 case\(s\): hwpoison\/poison-anon-madvise-hwpoison, hwpoison\/poison-hugetlb-madvise-hwpoison\n/);
+  });
+
+  it('does not invent differences for results written before steps and checks were kept', async () => {
+    const run = await readRunResultFile(path.join(projectRoot, 'harness/backport/fixtures/backport-6.1.0-56-6.12.117.json'));
+    const stripped = { ...run, cases: run.cases.map(({ steps: _steps, checks: _checks, ...rest }) => rest) };
+    const [base, candidate] = run.kernels as [KernelInfo, KernelInfo];
+    expect(report(stripped, base, candidate).counts['differs-as-expected']).toBe(0);
   });
 });

@@ -38,4 +38,10 @@ describe('caseCommitReferences', () => {
     const testCase = loaded.suites[0]!.cases.find((entry) => entry.id === 'offline-poisoned-sysfs-hard-offline')!;
     expect(caseCommitReferences(testCase)).toContainEqual(expect.objectContaining({ title: 'mm/hwpoison: introduce per-memory_block hwpoison counter', upstream: '6.2' }));
   });
+
+  it("cites the commit behind a feature that decides which items apply, with the feature's first release", async () => {
+    const loaded = await loadSuites([`${projectRoot}/suites/numa.yaml`]);
+    const testCase = loaded.suites[0]!.cases.find((entry) => entry.id === 'memory-failure-stats-node0')!;
+    expect(caseCommitReferences(testCase)).toContainEqual(expect.objectContaining({ title: 'mm: memory-failure: add memory failure stats to sysfs', upstream: '6.3' }));
+  });
 });

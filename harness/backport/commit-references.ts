@@ -46,7 +46,8 @@ function minimumVersion(range: string): string | null {
 
 /**
  * Every commit a case cites: its (or its suite's) reference, its xfail's, its expectations'
- * and step items' xfail references, and the commits behind the features it requires.
+ * and step items' xfail references, and the commits behind the features it requires or
+ * whose presence decides which of its items apply.
  */
 export function caseCommitReferences(testCase: SuiteCase): CommitReference[] {
   const found: CommitReference[] = [];
@@ -62,7 +63,13 @@ export function caseCommitReferences(testCase: SuiteCase): CommitReference[] {
   if (testCase.xfail) add(testCase.xfail.reference);
   for (const expectation of testCase.expectations) if (expectation.xfail) add(expectation.xfail.reference);
   for (const step of testCase.steps) for (const outcome of step.expect) if (outcome.xfail) add(outcome.xfail.reference);
-  for (const requirement of testCase.requirements) {
+  // Features the case requires, or that decide which of its items apply (`when: { features }`).
+  const conditions = [
+    testCase.requirements,
+    ...testCase.expectations.map((expectation) => expectation.when ?? []),
+    ...testCase.steps.flatMap((step) => [step.when ?? [], ...step.expect.map((outcome) => outcome.when ?? [])]),
+  ];
+  for (const requirement of conditions.flat()) {
     if (requirement.kind !== 'feature') continue;
     const feature = KERNEL_FEATURES[requirement.name];
     add(feature.reference, minimumVersion(feature.kernel));

@@ -17,7 +17,7 @@ function held(results: readonly CaseResult[]): Map<string, HeldExpectation> | nu
   }
   for (const step of result.steps ?? []) {
     if (step.status === 'skipped') continue;
-    items.set(`${step.location}\u0000step`, { location: step.location, text: `step ${step.kind} runs` });
+    items.set(`${step.location}\u0000step`, { location: step.location, text: `step ${step.kind} (its when: holds here)` });
   }
   return items;
 }
