@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordedRun } from '../compare/testing/recorded-runs.ts';
@@ -6,7 +8,8 @@ import type { KernelInfo, RunResult } from '../results/run-result.ts';
 import { projectRoot } from '../util/paths.ts';
 import { buildBackportReport } from './build-backport-report.ts';
 import type { KernelHistory } from './kernel-history.ts';
-import { backportExitCode } from './run-backport-check.ts';
+import { createProgress } from '../util/progress.ts';
+import { backportExitCode, backportFromRun, kernelOfRun } from './run-backport-check.ts';
 import { renderBackportText } from './render-backport.ts';
 
 // compare-fixture on 6.1.0-47 and on 6.12.117, recorded (harness/compare/fixtures/README.md):
@@ -102,5 +105,41 @@ describe('buildBackportReport on a recorded backport-check run (6.1.0-56 → 6.1
     const stripped = { ...run, cases: run.cases.map(({ steps: _steps, checks: _checks, ...rest }) => rest) };
     const [base, candidate] = run.kernels as [KernelInfo, KernelInfo];
     expect(report(stripped, base, candidate).counts['differs-as-expected']).toBe(0);
+  });
+});
+
+describe('backport-check --from-run', () => {
+  const recorded = path.join(projectRoot, 'harness/backport/fixtures/backport-6.1.0-56-6.12.117.json');
+
+  it('reports on a recorded run without booting, the kernels named as a user types them', async () => {
+    const output = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-backport-'));
+    try {
+      let printed = '';
+      const outcome = await backportFromRun({
+        fromRun: recorded,
+        base: '6.1.0-56',
+        candidate: '6.12.117',
+        output,
+        filter: { tags: [] },
+        cacheDir: output,
+        history: { available: async () => false },
+        stdout: { write: (text: string) => void (printed += text) } as unknown as NodeJS.WriteStream,
+        progress: createProgress({ quiet: true }),
+      });
+      expect(outcome.exitCode).toBe(1);
+      expect(outcome.report?.counts['known-bug-in-candidate']).toBe(1);
+      expect(await fs.readFile(path.join(output, 'backport.txt'), 'utf8')).toBe(printed.replace(/^\n/, ''));
+      // No changelog here: said once per kernel, while the release a suite names still decides.
+      expect(printed).toMatch(/note: 6\.1\.0-56-amd64: no changelog for 6\.1\.192-2: linux-support-6\.1\.0-56: not in the archive/);
+      expect(printed).toMatch(/"mm\/hwpoison: introduce per-memory_block hwpoison counter" \(1 case\(s\)\)\n {4}base: unknown for 6\.1\.0-56-amd64 .*\n {4}candidate: in 6\.12\.117\+deb12-amd64 \(upstream 6\.2 and later\)/);
+    } finally {
+      await fs.rm(output, { recursive: true, force: true });
+    }
+  });
+
+  it('names the run kernels when --base matches none of them', async () => {
+    const run = await readRunResultFile(recorded);
+    expect(() => kernelOfRun(run, '--base', '6.1.0-47')).toThrow("--base 6.1.0-47 is not the run's kernels (6.1.0-56-amd64, 6.12.117+deb12-amd64)");
+    expect(kernelOfRun(run, '--candidate', '6.12.117-1~deb12u1').release).toBe('6.12.117+deb12-amd64');
   });
 });

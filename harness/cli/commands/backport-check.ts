@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runBackportCheck } from '../../backport/run-backport-check.ts';
+import { backportFromRun, runBackportCheck } from '../../backport/run-backport-check.ts';
 import type { AcceleratorRequest } from '../../host/accelerator.ts';
 import { DEFAULT_REPORTERS } from '../../reporters/create-reporters.ts';
 import { defaultSuitesDir } from '../default-suites-dir.ts';
@@ -19,6 +19,7 @@ interface BackportCliOptions {
   accel: AcceleratorRequest;
   bootTimeout: number;
   snapshot: boolean;
+  fromRun?: string;
 }
 
 /**
@@ -44,7 +45,20 @@ export function registerBackportCheckCommand(program: Command): void {
     .addOption(new Option('--accel <accel>', 'accelerator; auto tries KVM and falls back to TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
     .option('--boot-timeout <seconds>', 'deadline for each boot stage', integer('--boot-timeout', 1, 3600), 240)
     .option('--no-snapshot', 'boot a fresh guest for every case')
+    .option('--from-run <run>', 'boot nothing: report on a run that already holds both kernels (a run directory, a results.json, latest or a run id); --base/--candidate name two of its kernels, suites (default: those the run names) give the commit references')
     .action(async (paths: string[], options: BackportCliOptions) => {
+      if (options.fromRun) {
+        const outcome = await backportFromRun({
+          fromRun: options.fromRun,
+          base: options.base,
+          candidate: options.candidate,
+          paths,
+          output: options.output,
+          filter: { grep: options.grep, tags: options.tag },
+        });
+        process.exitCode = outcome.exitCode;
+        return;
+      }
       const outcome = await runBackportCheck({
         base: options.base,
         candidate: options.candidate,
