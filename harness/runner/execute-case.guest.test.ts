@@ -151,8 +151,15 @@ describe.each([
     for (const testCase of cases) {
       const result = results.get(testCase.key);
       if (!result || result.verdict !== 'passed') continue;
-      const checks = (result as ExecutedCase).checks;
+      const all = (result as ExecutedCase).checks;
+      // Step `expect:` items are recorded too, located at their step ("file:line:col expect[i]").
+      const isStepItem = (check: { location: string }) => / expect\[\d+\]$/.test(check.location);
+      const checks = all.filter((check) => !isStepItem(check));
+      const stepItems = all.filter(isStepItem);
       expect(checks.length, testCase.key).toBe(testCase.expectations.length);
+      const ranSteps = (result as ExecutedCase).steps.filter((step) => step.status === 'done');
+      expect(stepItems.length, testCase.key).toBe(ranSteps.reduce((sum, step) => sum + testCase.steps[step.index]!.expect.length, 0));
+      for (const item of stepItems) expect(['passed', 'not-applicable'], `${item.location} ${item.text}`).toContain(item.status);
       for (const check of checks) {
         const expectation = testCase.expectations.find((e) => `${e.location.file}:${e.location.line}:${e.location.column}` === check.location)!;
         expect(['passed', 'not-applicable', ...(expectation.ifAvailable ? ['not-available'] : [])], `${check.location} ${check.text}`).toContain(check.status);
