@@ -18,6 +18,36 @@ async function closingServer(afterBytes: string | null): Promise<number> {
 }
 
 describe('GuestSsh.connect', () => {
+  it('gives up at once when the guest\'s SSH server refuses the run\'s key, instead of retrying to the deadline', async () => {
+    const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const parsed = ssh2.utils.parseKey(hostKey.private);
+    if (parsed instanceof Error) throw parsed;
+    let attempts = 0;
+    const sshServer = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+      client.on('authentication', (context) => {
+        if (context.method !== 'none') attempts += 1;
+        context.reject();
+      });
+      client.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => sshServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const connecting = GuestSsh.connect({
+        port: (sshServer.address() as net.AddressInfo).port,
+        privateKey: ssh2.utils.generateKeyPairSync('ed25519').private,
+        hostKeyBlob: (Array.isArray(parsed) ? parsed[0]! : parsed).getPublicSSH(),
+        deadline: Date.now() + 120_000,
+        retryDelayMs: 10,
+      });
+      await expect(connecting).rejects.toThrow(/refused this run's key 3 times in a row \(All configured authentication methods failed\)/);
+      expect(attempts).toBe(3);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      sshServer.close();
+    }
+  });
+
   const key = ssh2.utils.generateKeyPairSync('ed25519');
   for (const [what, bytes] of [['before any byte', null], ['after the version line', 'SSH-2.0-dropbear_2022.83\r\n']] as const) {
     it(`gives up when the connection closes ${what} and the guest is gone`, async () => {

@@ -28,6 +28,9 @@ export class SshTimeoutError extends Error {
 export class SshConnectionLostError extends Error {}
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+/** ssh2's message when the server answered and turned every offered key down. */
+const AUTH_REFUSED_RE = /All configured authentication methods failed/;
+const AUTH_REFUSALS_TO_GIVE_UP = 3;
 
 /**
  * An SSH connection to a guest, with the guest's host key pinned. The guest is untrusted:
@@ -89,6 +92,7 @@ export class GuestSsh {
   }): Promise<GuestSsh> {
     let lastError: unknown = new Error('no attempt made');
     let attempt = 0;
+    let refusedKey = 0;
     while (Date.now() < options.deadline) {
       if (options.isGuestAlive && !options.isGuestAlive()) break;
       attempt += 1;
@@ -98,6 +102,12 @@ export class GuestSsh {
       } catch (error) {
         lastError = error;
         if (error instanceof HostKeyMismatchError) throw error;
+        // The guest's sshd is up and answers, but refuses this run's key: the key went into
+        // the image before sshd started, so waiting for the boot deadline cannot help.
+        refusedKey = error instanceof Error && AUTH_REFUSED_RE.test(error.message) ? refusedKey + 1 : 0;
+        if (refusedKey >= AUTH_REFUSALS_TO_GIVE_UP) {
+          throw new SshConnectionLostError(`the guest's SSH server refused this run's key ${refusedKey} times in a row (${error instanceof Error ? error.message : String(error)}): the image was built with another key`);
+        }
         await sleep(options.retryDelayMs ?? Math.min(50 * attempt, 500));
       }
     }
