@@ -178,8 +178,9 @@ export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
     return this.requestOk(replySchema, ['mce-kill', policy]);
   }
 
-  async freePages(count: number, minPfn?: bigint): Promise<bigint[]> {
-    const reply = await this.requestOk(pfnsReplySchema, ['free-pages', count, ...(minPfn !== undefined ? [`0x${minPfn.toString(16)}`] : [])]);
+  async freePages(count: number, minPfn?: bigint, maxPfn?: bigint): Promise<bigint[]> {
+    const bounds = minPfn === undefined ? [] : [`0x${minPfn.toString(16)}`, ...(maxPfn === undefined ? [] : [`0x${maxPfn.toString(16)}`])];
+    const reply = await this.requestOk(pfnsReplySchema, ['free-pages', count, ...bounds]);
     return reply.pfns.map((pfn) => BigInt(pfn));
   }
 

@@ -44,7 +44,7 @@ export async function placedPage(guest: Guest, helper: HelperSession, kind: Targ
     if (from >= first + pagesPerBlock) continue;
     let pfn: bigint | undefined;
     try {
-      [pfn] = kind === 'slab' ? await helper.slabPages(1, from) : await helper.freePages(1, from);
+      [pfn] = kind === 'slab' ? await helper.slabPages(1, from) : await helper.freePages(1, from, first + pagesPerBlock);
     } catch (error) {
       // Nothing of that kind from here to the end of memory: no later block has one either.
       if (error instanceof HelperError) break;

@@ -28,13 +28,98 @@ struct pfn_search {
 	uint64_t found;
 	uint64_t *pfns;
 	enum pfn_kind kind;
+	/* PFN_FREE: pages at or past max_pfn are not looked at (0: no limit). */
+	uint64_t max_pfn;
+	/* PFN_FREE: the order of the aligned free block each of pfns[] starts, best first. */
+	unsigned *orders;
+	/* PFN_FREE: the run of free pages being read, [run_start, run_end). */
+	int in_run;
+	uint64_t run_start;
+	uint64_t run_end;
 };
+
+/* MAX_ORDER on x86: the largest buddy block is 2^10 pages (4 MiB). */
+#define MAX_BUDDY_ORDER 10
+
+/* Keeps the `want` best: larger order first, then lower PFN (candidates come in that order). */
+static void rank_free(struct pfn_search *s, uint64_t pfn, unsigned order)
+{
+	uint64_t at = s->found;
+	while (at > 0 && s->orders[at - 1] < order)
+		at--;
+	if (at >= s->want)
+		return;
+	uint64_t last = s->found < s->want ? s->found : s->want - 1;
+	for (uint64_t i = last; i > at; i--) {
+		s->pfns[i] = s->pfns[i - 1];
+		s->orders[i] = s->orders[i - 1];
+	}
+	s->pfns[at] = pfn;
+	s->orders[at] = order;
+	if (s->found < s->want)
+		s->found++;
+}
+
+/*
+ * A run of free pages [start, end) (both kernels flag every page of a free block buddy, not
+ * only its head) offers, per order k, the starts of the 2^k-aligned blocks inside it; each
+ * start is offered once, at the largest order whose aligned block still fits.
+ */
+static void rank_run(struct pfn_search *s, uint64_t start, uint64_t end)
+{
+	for (int k = MAX_BUDDY_ORDER; k >= 0; k--) {
+		uint64_t size = UINT64_C(1) << k;
+		uint64_t offered = 0;
+		for (uint64_t p = (start + size - 1) & ~(size - 1); p + size <= end && offered < s->want; p += size) {
+			if (k < MAX_BUDDY_ORDER && !(p & (2 * size - 1)) && p + 2 * size <= end)
+				continue;
+			rank_free(s, p, (unsigned)k);
+			offered++;
+		}
+	}
+}
+
+static void close_run(struct pfn_search *s)
+{
+	if (s->in_run)
+		rank_run(s, s->run_start, s->run_end);
+	s->in_run = 0;
+}
+
+/*
+ * Free pages: the starts of the largest aligned free blocks, not the first free pages. The
+ * lowest free page borders memory in use and sits in a small block, which the allocator
+ * hands out next (free lists are LIFO, smallest order first): one was seen taken by the
+ * injecting helper process itself between the search and the injection. A 4 MiB block is
+ * split last.
+ */
+static int pick_free(uint64_t pfn, uint64_t flags, struct pfn_search *s)
+{
+	if (s->max_pfn && pfn >= s->max_pfn) {
+		close_run(s);
+		return 1;
+	}
+	int free_page = (flags & KPF_BIT(KPF_BUDDY)) && !(flags & KPF_BIT(KPF_HWPOISON));
+	if (free_page && s->in_run && pfn == s->run_end) {
+		s->run_end++;
+		return 0;
+	}
+	close_run(s);
+	if (free_page) {
+		s->in_run = 1;
+		s->run_start = pfn;
+		s->run_end = pfn + 1;
+	}
+	return 0;
+}
 
 static int pick(uint64_t pfn, uint64_t flags, void *arg)
 {
 	struct pfn_search *s = arg;
 	int match;
 
+	if (s->kind == PFN_FREE)
+		return pick_free(pfn, flags, s);
 	switch (s->kind) {
 	case PFN_FREE_HUGETLB:
 		/* A hugetlb pool page: head of a huge compound page nobody maps. */
@@ -47,8 +132,7 @@ static int pick(uint64_t pfn, uint64_t flags, void *arg)
 		match = (flags & KPF_BIT(KPF_SLAB)) && !(flags & KPF_BIT(KPF_HWPOISON));
 		break;
 	default:
-		/* The buddy bit marks the first page of each free block, so PFNs are distinct. */
-		match = (flags & KPF_BIT(KPF_BUDDY)) && !(flags & KPF_BIT(KPF_HWPOISON));
+		match = 0;
 		break;
 	}
 	if (match)
@@ -56,16 +140,21 @@ static int pick(uint64_t pfn, uint64_t flags, void *arg)
 	return s->found == s->want;
 }
 
-static void search(struct reply *r, uint64_t count, uint64_t min_pfn, enum pfn_kind kind)
+static void search(struct reply *r, uint64_t count, uint64_t min_pfn, uint64_t max_pfn, enum pfn_kind kind)
 {
-	struct pfn_search s = { .want = count, .kind = kind };
+	struct pfn_search s = { .want = count, .kind = kind, .max_pfn = max_pfn };
 
 	s.pfns = calloc((size_t)count, sizeof(uint64_t));
-	if (!s.pfns) {
+	s.orders = calloc((size_t)count, sizeof(unsigned));
+	if (!s.pfns || !s.orders) {
+		free(s.pfns);
+		free(s.orders);
 		reply_fail(r, ENOMEM, "out of memory");
 		return;
 	}
 	int rc = kpageflags_scan(min_pfn, pick, &s);
+	if (kind == PFN_FREE)
+		close_run(&s);
 	if (rc) {
 		reply_fail(r, -rc, "cannot read /proc/kpageflags (the helper must run as root)");
 	} else if (s.found < count) {
@@ -83,12 +172,13 @@ static void search(struct reply *r, uint64_t count, uint64_t min_pfn, enum pfn_k
 		json_elem_hex(&r->body, s.pfns[i]);
 	json_array_end(&r->body);
 	free(s.pfns);
+	free(s.orders);
 }
 
-/* COUNT [MIN_PFN]: the shared arguments of free-pages and slab-pages. */
+/* COUNT [MIN_PFN [MAX_PFN]]: the shared arguments of free-pages and slab-pages. */
 static void search_above(struct reply *r, int argc, char **argv, enum pfn_kind kind)
 {
-	uint64_t count, min_pfn = kind == PFN_SLAB ? DEFAULT_MIN_SLAB_PFN : DEFAULT_MIN_PFN;
+	uint64_t count, min_pfn = kind == PFN_SLAB ? DEFAULT_MIN_SLAB_PFN : DEFAULT_MIN_PFN, max_pfn = 0;
 
 	if (parse_range(argv[0], 1, MAX_PFNS, &count)) {
 		reply_usage(r, "COUNT '%s' must be 1..%d", argv[0], MAX_PFNS);
@@ -98,7 +188,11 @@ static void search_above(struct reply *r, int argc, char **argv, enum pfn_kind k
 		reply_usage(r, "MIN_PFN '%s' is not a number (0x-prefixed hex or decimal)", argv[1]);
 		return;
 	}
-	search(r, count, min_pfn, kind);
+	if (argc > 2 && (parse_u64(argv[2], &max_pfn) || max_pfn <= min_pfn)) {
+		reply_usage(r, "MAX_PFN '%s' must be a number above MIN_PFN", argv[2]);
+		return;
+	}
+	search(r, count, min_pfn, max_pfn, kind);
 }
 
 void cmd_free_pages(struct reply *r, int argc, char **argv)
@@ -120,7 +214,7 @@ void cmd_free_hugepages(struct reply *r, int argc, char **argv)
 		reply_usage(r, "COUNT '%s' must be 1..%d", argv[0], MAX_PFNS);
 		return;
 	}
-	search(r, count, 0, PFN_FREE_HUGETLB);
+	search(r, count, 0, 0, PFN_FREE_HUGETLB);
 }
 
 void cmd_kpageflags(struct reply *r, int argc, char **argv)

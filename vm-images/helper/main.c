@@ -24,7 +24,7 @@ const struct command commands[] = {
 	{ "fsync", "fsync NAME", 1, 1, 1, cmd_fsync },
 	{ "msync", "msync NAME", 1, 1, 1, cmd_msync },
 	{ "mce-kill", "mce-kill early|late|default", 1, 1, 0, cmd_mce_kill },
-	{ "free-pages", "free-pages COUNT [MIN_PFN]", 1, 2, 0, cmd_free_pages },
+	{ "free-pages", "free-pages COUNT [MIN_PFN [MAX_PFN]]", 1, 3, 0, cmd_free_pages },
 	{ "free-hugepages", "free-hugepages COUNT", 1, 1, 0, cmd_free_hugepages },
 	{ "slab-pages", "slab-pages COUNT [MIN_PFN]", 1, 2, 0, cmd_slab_pages },
 	{ "kpageflags", "kpageflags PFN...", 1, 512, 0, cmd_kpageflags },
