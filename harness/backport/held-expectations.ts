@@ -27,9 +27,8 @@ export function heldDifference(base: readonly CaseResult[], candidate: readonly 
   const baseHeld = held(base);
   const candidateHeld = held(candidate);
   if (!baseHeld || !candidateHeld) return { onlyBase: [], onlyCandidate: [] };
-  // A step that stopped the case leaves later items unrecorded on that side: not a difference.
-  const complete = (results: readonly CaseResult[]) => results.every((result) => result.verdict === 'passed' || result.verdict === 'xfail' || result.verdict === 'flaky' || result.verdict === 'xpass' || result.verdict === 'failed');
-  if (!complete(base) || !complete(candidate)) return { onlyBase: [], onlyCandidate: [] };
+  // A step that stopped the case leaves later items unrecorded on that side: only items the
+  // other side recorded (held or not applicable) can differ.
   const recorded = (results: readonly CaseResult[]) => new Set(results.flatMap((result) => [...(result.checks ?? []).filter((check) => check.status !== 'not-run').map((check) => `${check.location}\u0000${check.text}`), ...(result.steps ?? []).map((step) => `${step.location}\u0000step`)]));
   const baseRecorded = recorded(base);
   const candidateRecorded = recorded(candidate);

@@ -2,7 +2,8 @@ import { parseDebianChangelog, type ChangelogEntry } from '../bisect/changelog.t
 import { fetchChangelog, type PackageAvailability, type SupportPackageFetcher } from '../bisect/changelog-source.ts';
 import { parsePlainAmd64Package } from '../kernel/debian-archive.ts';
 import type { KernelInfo } from '../results/run-result.ts';
-import { kernelVersionOf, parseKernelVersion } from '../suite/kernel-version.ts';
+import { kernelVersionOf } from '../suite/kernel-version.ts';
+import { parseVersionRange, versionInRange } from '../suite/version-range.ts';
 import type { Progress } from '../util/progress.ts';
 import type { ReferenceLookup } from './backport-report.ts';
 import { foldTitle, type CommitReference } from './commit-references.ts';
@@ -46,11 +47,9 @@ export function historyFromChangelog(kernel: KernelInfo, pkg: string, text: stri
 
 function atLeast(kernel: KernelInfo, upstream: string): boolean {
   const have = kernelVersionOf(kernel.release, kernel.upstreamVersion ?? null);
-  const want = parseKernelVersion(upstream);
-  if (!have || !want) return false;
-  if (have.major !== want.major) return have.major > want.major;
-  if (have.minor !== want.minor) return have.minor > want.minor;
-  return want.patch === null || (have.patch !== null && have.patch >= want.patch);
+  const bound = parseVersionRange(`>=${upstream}`);
+  // 'unknown' (a Debian ABI release without its patch level) is not "has it".
+  return have !== null && 'range' in bound && versionInRange(have, bound.range) === true;
 }
 
 /**

@@ -56,7 +56,7 @@ export async function runBackportCheck(options: BackportCheckOptions): Promise<B
   const { run, runDir } = outcome;
   const [baseKernel, candidateKernel] = run.kernels;
   if (!baseKernel || !candidateKernel) throw new HarnessError('usage', `--base ${base} and --candidate ${candidate} resolved to ${run.kernels.length} kernel(s), not two different ones`);
-  const suiteCases = await casesOf(options.paths, options.filter);
+  const suiteCases = new Map(outcome.selected.map((testCase) => [testCase.key, testCase]));
   return reportBackport({ ...options, progress }, { run, runDir, base: baseKernel, candidate: candidateKernel, suiteCases, runExitCode: outcome.exitCode });
 }
 

@@ -76,7 +76,7 @@ export class GuestPool {
    * saves the snapshot; the others wait for that and restore, or boot when there is none.
    */
   async lease(): Promise<LeasedGuest> {
-    if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
+    this.throwIfClosed();
     const n = ++this.leases;
     const started = Date.now();
     if (n === 1) {
@@ -85,7 +85,7 @@ export class GuestPool {
       return first;
     }
     await this.firstGuest;
-    if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
+    this.throwIfClosed();
     if (this.snapshot && !this.snapshotBroken) {
       try {
         const guest = await restoreGuest(this.snapshot, { machineDir: path.join(this.options.workDir, `restore-${n}`), name: `memharness-restore-${n}` });
@@ -95,7 +95,7 @@ export class GuestPool {
         return { guest, isolation: 'restore', setupMs: ms };
       } catch (error) {
         // A restore that Ctrl-C killed says nothing about the snapshot; and no boot after a stop.
-        if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
+        this.throwIfClosed();
         this.snapshotBroken = true;
         this.timings.fallbacks.push(`restore failed, booting instead: ${errorText(error)}`);
         this.options.progress.info(`note: restoring the snapshot failed (${errorText(error)}); booting a fresh guest per case`);
@@ -137,7 +137,7 @@ export class GuestPool {
 
   private async boot(n: number): Promise<Guest> {
     const prepared = await this.prepare();
-    if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
+    this.throwIfClosed();
     const started = Date.now();
     const guest = await bootPreparedGuest(prepared, { spec: this.options.spec, runDir: this.options.workDir, progress: this.options.progress, bootTimeoutMs: this.options.bootTimeoutMs, name: `boot-${n}` });
     this.track(guest);
@@ -158,6 +158,10 @@ export class GuestPool {
       this.timings.fallbacks.push(`saving the snapshot failed, booting per case: ${errorText(error)}`);
       this.options.progress.info(`note: saving a snapshot failed (${errorText(error)}); booting a fresh guest per case`);
     }
+  }
+
+  private throwIfClosed(): void {
+    if (this.closed) throw new Error('the guest pool is closed (the run was interrupted)');
   }
 
   private track(guest: Guest): void {

@@ -14,7 +14,7 @@ import { createRunDir } from '../results/run-dirs.ts';
 import { newRunId } from '../results/run-id.ts';
 import type { CaseResult, KernelInfo, RunResult, SuiteFileInfo } from '../results/run-result.ts';
 import { harnessVersion } from '../cli/version.ts';
-import { formatProblem, kernelFactsOf, loadSuites, type LoadedSuite } from '../suite/index.ts';
+import { formatProblem, kernelFactsOf, loadSuites, type LoadedSuite, type SuiteCase } from '../suite/index.ts';
 import { killAllChildGroups } from '../util/child-processes.ts';
 import { EXIT_INFRA, EXIT_OK } from '../util/errors.ts';
 import { cacheDir as defaultCacheDir } from '../util/paths.ts';
@@ -55,6 +55,8 @@ export interface RunSuitesOutcome {
   run: RunResult | null;
   runDir: string | null;
   timings: GroupTimings[];
+  /** The suite cases the filter selected (before sharding and requirements): what the run was asked to cover. */
+  selected: readonly SuiteCase[];
 }
 
 /**
@@ -70,7 +72,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   if (loaded.problems.length > 0) {
     for (const problem of loaded.problems) process.stderr.write(`${formatProblem(problem)}\n`);
     process.stderr.write(`memharness: ${loaded.problems.length} problem(s) in the suites; nothing was run\n`);
-    return { exitCode: EXIT_INFRA, run: null, runDir: null, timings: [] };
+    return { exitCode: EXIT_INFRA, run: null, runDir: null, timings: [], selected: [] };
   }
   const selected = filterCases(loaded.suites.flatMap((suite) => suite.cases), options.filter);
   const kernelRefs: Array<string | undefined> = options.kernels.length > 0 ? await expandKernelList(parseKernelList(options.kernels), () => queryDebianArchive(progress)) : [undefined];
@@ -79,7 +81,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   if (options.list) {
     for (const entry of planned) stdout.write(`${kernelRefs.length > 1 ? `${kernelRefs[entry.kernelIndex]} › ` : ''}${entry.case.key}${entry.repeatIndex > 0 ? ` (repeat ${entry.repeatIndex})` : ''}\n`);
     stdout.write(`${planned.length} case(s)${options.shard ? ` in shard ${options.shard.index}/${options.shard.total} of ${whole.length}` : ''}${kernelRefs.length > 1 ? ` on ${kernelRefs.length} kernels` : ''}\n`);
-    return { exitCode: EXIT_OK, run: null, runDir: null, timings: [] };
+    return { exitCode: EXIT_OK, run: null, runDir: null, timings: [], selected };
   }
 
   const resolved = await resolveRunKernels(kernelRefs, planned, progress);
@@ -183,7 +185,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   }
   for (const timing of dispatcher.timings) progress.info(formatTimings(timing));
   const exitCode = exitCodeForRun(run, { runErrors: runErrors + reporter.failures.length });
-  return { exitCode, run, runDir, timings: dispatcher.timings };
+  return { exitCode, run, runDir, timings: dispatcher.timings, selected };
 }
 
 /**

@@ -35,9 +35,7 @@ export function describeOutcomeItem(outcome: StepOutcome): string {
   for (const [field, value] of Object.entries(outcome)) {
     if (field === 'when' || field === 'xfail' || value === undefined) continue;
     if (field === 'sigbus' && value !== 'none') {
-      const matcher = value as SigbusMatcher;
-      const addr = matcher.addr === null ? null : matcher.addr.kind === 'ref' ? formatValueRef(matcher.addr.ref) : matcher.addr.kind === 'regex' ? `/${matcher.addr.pattern}/` : String(matcher.addr.value);
-      parts.push(`sigbus: ${[matcher.code ?? 'any code', addr === null ? null : `at ${addr}`, matcher.lsb === null ? null : `lsb ${matcher.lsb}`, matcher.async === null ? null : matcher.async ? 'asynchronous' : 'synchronous'].filter((part) => part !== null).join(' ')}`);
+      parts.push(`sigbus: ${describeSigbusMatcher(value as SigbusMatcher, null)}`);
       continue;
     }
     parts.push(`${field}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
@@ -111,11 +109,11 @@ export function describeSigbus(got: SigbusInfo & { async?: boolean }): string {
   return `${got.codeName} at ${got.addr} (lsb ${got.lsb}${got.async ? ', asynchronous' : ''})`;
 }
 
-export function describeSigbusMatcher(matcher: SigbusMatcher, refs: RefValues): string {
+/** With `refs` null, a reference is shown as written ($t0.vaddr) rather than resolved. */
+export function describeSigbusMatcher(matcher: SigbusMatcher, refs: RefValues | null): string {
   const parts = [matcher.code ?? 'any code'];
   if (matcher.addr) {
-    const addr = matcher.addr.kind === 'ref' ? resolveForText(matcher.addr, refs) : matcher.addr.kind === 'regex' ? `/${matcher.addr.pattern}/` : String(matcher.addr.value);
-    parts.push(`at ${addr}`);
+    parts.push(`at ${resolveForText(matcher.addr, refs)}`);
   }
   if (matcher.lsb !== null) parts.push(`lsb ${matcher.lsb}`);
   if (matcher.async !== null) parts.push(matcher.async ? 'asynchronous' : 'synchronous');
@@ -125,9 +123,10 @@ export function describeSigbusMatcher(matcher: SigbusMatcher, refs: RefValues): 
 import { resolveRef, type ValueMatcher } from '../suite/index.ts';
 import { formatValueRef } from '../suite/value-ref.ts';
 
-export function resolveForText(matcher: ValueMatcher, refs: RefValues): string {
+export function resolveForText(matcher: ValueMatcher, refs: RefValues | null): string {
   if (matcher.kind === 'regex') return `/${matcher.pattern}/`;
   if (matcher.kind === 'equals') return String(matcher.value);
+  if (refs === null) return formatValueRef(matcher.ref);
   const value = resolveRef(matcher.ref, refs);
   return `${formatValueRef(matcher.ref)}=${value ?? '?'}`;
 }
