@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { STEP_EXIT } from '../bisect/git-step.ts';
 import { killAllChildGroups } from '../util/child-processes.ts';
-import { EXIT_INFRA, exitCodeFor, formatError } from '../util/errors.ts';
+import { EXIT_INFRA, EXIT_INTERRUPTED, exitCodeFor, formatError } from '../util/errors.ts';
 import { registerBackportCheckCommand } from './commands/backport-check.ts';
 import { registerBisectCommand } from './commands/bisect.ts';
 import { registerBisectStepCommand } from './commands/bisect-step.ts';
@@ -15,6 +15,7 @@ import { registerLintCommand } from './commands/lint.ts';
 import { registerMergeCommand } from './commands/merge.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerShellCommand } from './commands/shell.ts';
+import { registerHostCheck } from './host-commands.ts';
 import { harnessVersion } from './version.ts';
 
 const program = new Command('memharness')
@@ -22,6 +23,8 @@ const program = new Command('memharness')
   .version(harnessVersion())
   .showHelpAfterError()
   .exitOverride();
+
+registerHostCheck(program);
 
 registerDoctorCommand(program);
 registerKernelsCommand(program);
@@ -47,6 +50,7 @@ try {
     process.exitCode = error.exitCode === 0 ? 0 : process.argv[2] === 'bisect-step' ? STEP_EXIT.abort : EXIT_INFRA;
   } else {
     process.stderr.write(`${formatError(error)}\n`);
-    process.exitCode = exitCodeFor(error);
+    // An error before bisect-step's own handling (the host check) must stop git bisect, not mark the commit bad.
+    process.exitCode = process.argv[2] === 'bisect-step' && exitCodeFor(error) !== EXIT_INTERRUPTED ? STEP_EXIT.abort : exitCodeFor(error);
   }
 }

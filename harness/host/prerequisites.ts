@@ -1,5 +1,7 @@
 import { execa } from 'execa';
 import { HarnessError } from '../util/errors.ts';
+import type { Progress } from '../util/progress.ts';
+import { isRoot, refreshAptLists } from './apt-lists.ts';
 
 /** A Debian package the host needs, and what for (shown when it is missing). */
 export interface HostPackage {
@@ -47,18 +49,28 @@ export async function findMissingPackages(packages: readonly HostPackage[] = HOS
   return packages.filter((p) => !installed.has(p.name));
 }
 
-let aptUpdated = false;
+/** The report of the first full check in this process: every command checks once, before its kernel. */
+let ensured: Promise<PrerequisiteReport> | null = null;
 
 /**
- * Installs what is missing with apt when running as root (one `apt-get update` per process
- * at most); otherwise fails, naming each package and the command to run.
+ * Installs what is missing with apt when running as root (refreshing the package lists first,
+ * once per process); otherwise fails, naming each package and the command to run. The default
+ * package set is checked once per process: the command's pre-action and the launch share it.
  */
-export async function ensureHostPackages(options: {
+export function ensureHostPackages(options: {
   install: boolean;
-  log: (message: string) => void;
+  progress: Progress;
   packages?: readonly HostPackage[];
 }): Promise<PrerequisiteReport> {
-  const packages = options.packages ?? HOST_PACKAGES;
+  if (options.packages) return installMissing(options.packages, options);
+  ensured ??= installMissing(HOST_PACKAGES, options);
+  ensured.catch(() => {
+    ensured = null;
+  });
+  return ensured;
+}
+
+async function installMissing(packages: readonly HostPackage[], options: { install: boolean; progress: Progress }): Promise<PrerequisiteReport> {
   const missing = await findMissingPackages(packages);
   if (missing.length === 0) return { missing: [], installed: [] };
   const names = missing.map((p) => p.name);
@@ -68,29 +80,22 @@ export async function ensureHostPackages(options: {
       hint: `run \`memharness doctor --install\` as root, or: sudo apt-get install ${names.join(' ')}`,
     });
   }
-  if (process.getuid?.() !== 0) {
+  if (!isRoot()) {
     throw new HarnessError('prerequisite', `host packages missing, and installing them needs root:\n${list}`, {
       hint: `sudo apt-get update && sudo apt-get install ${names.join(' ')}`,
     });
   }
+  // Lists months old may name versions the archive no longer serves: always refresh before installing.
+  await refreshAptLists(options.progress, `before installing ${names.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (!aptUpdated) {
-    options.log('apt-get update');
-    const update = await execa('apt-get', ['update', '-q'], { env, reject: false, all: true });
-    if (update.exitCode !== 0) {
-      throw new HarnessError('prerequisite', `apt-get update failed (exit ${update.exitCode}); cannot install:\n${list}`, {
-        hint: `the Debian archive must be reachable. apt said:\n${tailOf(update.all)}`,
+  await options.progress.step(`apt-get install ${names.join(' ')}`, async () => {
+    const install = await execa('apt-get', ['install', '-y', '-q', ...names], { env, reject: false, all: true, stdin: 'ignore' });
+    if (install.exitCode !== 0) {
+      throw new HarnessError('prerequisite', `apt-get install failed (exit ${install.exitCode}) for:\n${list}`, {
+        hint: `apt said:\n${tailOf(install.all)}`,
       });
     }
-    aptUpdated = true;
-  }
-  options.log(`apt-get install ${names.join(' ')}`);
-  const install = await execa('apt-get', ['install', '-y', '-q', ...names], { env, reject: false, all: true });
-  if (install.exitCode !== 0) {
-    throw new HarnessError('prerequisite', `apt-get install failed (exit ${install.exitCode}) for:\n${list}`, {
-      hint: `apt said:\n${tailOf(install.all)}`,
-    });
-  }
+  });
   const stillMissing = await findMissingPackages(missing);
   if (stillMissing.length > 0) {
     throw new HarnessError('prerequisite', `still missing after apt-get install: ${stillMissing.map((p) => p.name).join(', ')}`);

@@ -1,7 +1,8 @@
 import { HarnessError } from '../util/errors.ts';
-import type { Progress } from '../util/progress.ts';
+import { APT_LISTS_STALE_MS, aptListsRefreshedHere, aptListsUpdatedAt, describeAge, isRoot, refreshAptLists } from '../host/apt-lists.ts';
+import { silentProgress, type Progress } from '../util/progress.ts';
 import { compareDebianVersions, upstreamOfDebianVersion } from './debian-version.ts';
-import { isRoot, runTool } from './host-tools.ts';
+import { runTool } from './host-tools.ts';
 import { seriesOf } from './kernel-ref.ts';
 
 /** One binary package of a kernel build, as `apt-cache show` describes it. */
@@ -122,17 +123,98 @@ export function compareBuilds(a: DebianBuild, b: DebianBuild): number {
   );
 }
 
-let updatedThisProcess = false;
+/** What a look-up in the archive uses; the real one asks apt, tests give fakes. */
+export interface ArchiveAccess {
+  /** Every plain amd64 build the lists offer, oldest first (empty: no kernel in the lists). */
+  query(): Promise<DebianBuild[]>;
+  /** How old the package lists are; null when there are none. */
+  listsAgeMs(): Promise<number | null>;
+  /** apt-get update, once per process; rejects when it cannot (not root, archive unreachable). */
+  refresh(why: string): Promise<void>;
+  /** Whether refresh can work here (root) and has not run yet in this process. */
+  canRefresh(): boolean;
+  progress: Progress;
+}
 
 /**
- * Every plain amd64 kernel build the configured Debian archive offers, oldest first.
- * apt-cache reads the local package lists only; when they hold no kernel at all they were
- * probably never downloaded, which root can fix with one `apt-get update`.
+ * Thrown by a pick when the lists lack what was asked (a build, a series, a range end): the one
+ * failure a refresh of stale lists can cure. Other errors (a bad range, a usage error) pass.
  */
-export async function queryDebianArchive(progress: Progress): Promise<DebianBuild[]> {
+export class NotInArchiveError extends HarnessError {
+  constructor(message: string, details: ConstructorParameters<typeof HarnessError>[2] = {}) {
+    super('kernel', message, details);
+    this.name = 'NotInArchiveError';
+  }
+}
+
+/**
+ * Looks a kernel (or a range, or bisect ends) up in the archive the way a new machine needs:
+ * lists older than a day, or holding no kernel, are refreshed first (as root; otherwise a note);
+ * and when `pick` does not find what it was asked for in lists this process did not refresh,
+ * they are refreshed once and `pick` runs again. Every refresh is said in the progress output.
+ */
+export async function findInArchive<T>(pick: (builds: DebianBuild[]) => T, access: ArchiveAccess = aptArchive()): Promise<T> {
+  const age = await access.listsAgeMs();
+  if (age === null || age > APT_LISTS_STALE_MS) {
+    const why = age === null ? 'there are no package lists' : `the package lists are ${describeAge(age)} old`;
+    if (access.canRefresh()) await access.refresh(why);
+    else if (!aptListsRefreshedHere()) access.progress.info(`note: ${why}; newer kernels may be missing (sudo apt-get update)`);
+  }
+  let builds = await access.query();
+  if (builds.length === 0) {
+    if (!access.canRefresh()) {
+      throw new HarnessError('prerequisite', 'apt knows no linux-image packages: the package lists are probably not downloaded', {
+        hint: 'run: sudo apt-get update',
+      });
+    }
+    await access.refresh('the package lists hold no kernels');
+    builds = await access.query();
+    if (builds.length === 0) {
+      throw new HarnessError('prerequisite', 'the Debian archive offers no linux-image packages, even after apt-get update', {
+        hint: 'check /etc/apt/sources.list(.d): Debian kernels come from the main and -security suites (bookworm-security has the newest)',
+      });
+    }
+  }
+  try {
+    return pick(builds);
+  } catch (error) {
+    if (!(error instanceof NotInArchiveError)) throw error;
+    if (!access.canRefresh()) {
+      if (aptListsRefreshedHere()) throw error;
+      throw new NotInArchiveError(error.message, {
+        hint: `${error.details.hint ? `${error.details.hint}; or ` : ''}the package lists may be out of date: run sudo apt-get update`,
+      });
+    }
+    await access.refresh(`${error.message.split(';')[0]} in the package lists`);
+    return pick(await access.query());
+  }
+}
+
+/** The real archive: apt's lists on this host. */
+export function aptArchive(progress: Progress = silentProgress): ArchiveAccess {
+  return {
+    progress,
+    query: () => queryDebianArchive(),
+    async listsAgeMs() {
+      const at = await aptListsUpdatedAt();
+      return at === null ? null : Date.now() - at.getTime();
+    },
+    async refresh(why) {
+      await refreshAptLists(progress, why);
+      memo = null;
+    },
+    canRefresh: () => isRoot() && !aptListsRefreshedHere(),
+  };
+}
+
+/**
+ * Every plain amd64 kernel build the local package lists offer, oldest first; empty when they
+ * hold none. Reads the lists only: `findInArchive` decides when to refresh them.
+ */
+export async function queryDebianArchive(): Promise<DebianBuild[]> {
   // Two apt-cache runs cost about a second; one command often asks twice (resolve + list).
   if (memo && Date.now() - memo.at < MEMO_MS) return memo.builds;
-  const builds = readArchive(progress);
+  const builds = readArchive();
   memo = { at: Date.now(), builds };
   builds.catch(() => {
     memo = null;
@@ -143,25 +225,8 @@ export async function queryDebianArchive(progress: Progress): Promise<DebianBuil
 const MEMO_MS = 60_000;
 let memo: { at: number; builds: Promise<DebianBuild[]> } | null = null;
 
-async function readArchive(progress: Progress): Promise<DebianBuild[]> {
-  let names = await searchKernelPackages();
-  if (names.length === 0) {
-    if (!isRoot() || updatedThisProcess) {
-      throw new HarnessError('prerequisite', 'apt knows no linux-image packages: the package lists are probably not downloaded', {
-        hint: 'run: sudo apt-get update',
-      });
-    }
-    updatedThisProcess = true;
-    await progress.step('apt-get update (package lists hold no kernels)', () =>
-      runTool('apt-get', ['update'], { purpose: 'update the package lists (apt-get update)', timeoutMs: 5 * 60_000 }),
-    );
-    names = await searchKernelPackages();
-    if (names.length === 0) {
-      throw new HarnessError('prerequisite', 'the Debian archive offers no linux-image packages, even after apt-get update', {
-        hint: 'check /etc/apt/sources.list(.d): Debian kernels come from the main (and -security) suites',
-      });
-    }
-  }
+async function readArchive(): Promise<DebianBuild[]> {
+  const names = await searchKernelPackages();
   const plain = names.filter((name) => parsePlainAmd64Package(name) !== null);
   if (plain.length === 0) return [];
   const show = await runTool('apt-cache', ['show', ...plain], { purpose: 'read kernel package details (apt-cache show)' });

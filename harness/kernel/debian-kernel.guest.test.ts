@@ -82,17 +82,17 @@ describe('Debian kernel 6.1.0-56, prepared by two processes at once', () => {
     expect(siblings.filter((s) => s.includes('.tmp-'))).toEqual([]);
   });
 
+  // Not latest-6.1: it always asks the archive, whose newest 6.1 build moves on (6.1.0-57 came
+  // after this test was written, and resolving it here downloaded a second kernel into the cache).
   it('is found again from the cache without preparing anything, by any of its names', async () => {
-    for (const ref of ['6.1.0-56', '6.1.0-56-amd64', '6.1.192', 'linux-image-6.1.0-56-amd64-unsigned', 'latest-6.1']) {
+    for (const ref of ['6.1.0-56', '6.1.0-56-amd64', '6.1.192', 'linux-image-6.1.0-56-amd64-unsigned']) {
       const steps: string[] = [];
       const kernel = await resolveKernel(ref, {
         cacheDir,
         progress: { info() {}, step: (label, work) => (steps.push(label), work()) },
       });
-      if (ref !== 'latest-6.1' || kernel.id === results[0]!.kernel.id) {
-        expect(kernel).toEqual(results[0]!.kernel);
-        expect(steps).toEqual([]);
-      }
+      expect(kernel).toEqual(results[0]!.kernel);
+      expect(steps).toEqual([]);
     }
   });
 

@@ -1,5 +1,4 @@
-import { HarnessError } from '../util/errors.ts';
-import { compareBuilds, preferredPackage, type DebianBuild, type DebianPackageInfo } from './debian-archive.ts';
+import { compareBuilds, NotInArchiveError, preferredPackage, type DebianBuild, type DebianPackageInfo } from './debian-archive.ts';
 import { compareDebianVersions } from './debian-version.ts';
 import { seriesOf, type DebianKernelRef } from './kernel-ref.ts';
 
@@ -35,17 +34,16 @@ export function selectDebianPackage(ref: DebianKernelRef, builds: DebianBuild[])
       if (pkg) return pkg;
       if (build) {
         const other = preferredPackage(build).package;
-        throw new HarnessError('kernel', `the archive has no package ${ref.package}`, { hint: `it offers ${other}` });
+        throw new NotInArchiveError(`the archive has no package ${ref.package}`, { hint: `it offers ${other}` });
       }
       throw notOffered(ref.package, ref.abi, sorted, (b) => b.abi);
     }
   }
 }
 
-function noSuchSeries(asked: string, series: string, builds: DebianBuild[]): HarnessError {
+function noSuchSeries(asked: string, series: string, builds: DebianBuild[]): NotInArchiveError {
   const offered = [...new Set(builds.map((b) => b.series))].sort(compareDebianVersions);
-  return new HarnessError(
-    'kernel',
+  return new NotInArchiveError(
     offered.length === 0
       ? `no Debian build for ${asked}: the archive offers no amd64 kernels at all`
       : `no Debian build for ${asked}: the archive offers no ${series} kernels, only the series ${offered.join(', ')}`,
@@ -62,7 +60,7 @@ function notOffered(
   version: string,
   builds: DebianBuild[],
   keyOf: (build: DebianBuild) => string,
-): HarnessError {
+): NotInArchiveError {
   const series = seriesOf(version);
   const inSeries = builds.filter((b) => b.series === series).sort((a, b) => compareDebianVersions(keyOf(a), keyOf(b)));
   const first = inSeries[0];
@@ -72,8 +70,7 @@ function notOffered(
   const above = inSeries.find((b) => compareDebianVersions(keyOf(b), version) > 0);
   const nearest = [below, above].filter((b): b is DebianBuild => b !== undefined).map((b) => b.abi);
   const range = inSeries.length === 1 ? first.abi : `${first.abi} … ${last.abi}`;
-  return new HarnessError(
-    'kernel',
+  return new NotInArchiveError(
     `no Debian build ${asked}; the archive offers ${range} (${inSeries.length} builds; nearest: ${nearest.join(', ')})`,
     { hint: `pick one of those, or latest-${series}` },
   );

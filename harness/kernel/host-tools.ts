@@ -58,7 +58,3 @@ export function missingTool(file: string, purpose: string): HarnessError {
     hint: pkg ? `install it: apt-get install ${pkg}` : `install ${file}`,
   });
 }
-
-export function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}

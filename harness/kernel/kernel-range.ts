@@ -47,13 +47,16 @@ export function buildsInRange(from: string, to: string, builds: readonly DebianB
 /**
  * The kernel references a --kernels list stands for, in the order written, ranges expanded
  * to their builds' ABIs (`6.1.0-47`, ...), duplicates dropped (first place kept).
- * `builds` is asked for only when there is a range.
+ * `lookUp` (the archive: findInArchive) is asked only when there is a range.
  */
-export async function expandKernelList(items: readonly KernelListItem[], builds: () => Promise<DebianBuild[]>): Promise<string[]> {
+export async function expandKernelList(
+  items: readonly KernelListItem[],
+  lookUp: <T>(pick: (builds: DebianBuild[]) => T) => Promise<T>,
+): Promise<string[]> {
   const refs: string[] = [];
   for (const item of items) {
     if (item.kind === 'single') refs.push(item.ref);
-    else refs.push(...buildsInRange(item.from, item.to, await builds()).map((pkg) => pkg.abi));
+    else refs.push(...(await lookUp((builds) => buildsInRange(item.from, item.to, builds))).map((pkg) => pkg.abi));
   }
   return [...new Set(refs)];
 }

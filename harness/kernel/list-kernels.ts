@@ -1,6 +1,6 @@
 import { HarnessError } from '../util/errors.ts';
-import { silentProgress } from '../util/progress.ts';
-import { preferredPackage, queryDebianArchive } from './debian-archive.ts';
+import { silentProgress, type Progress } from '../util/progress.ts';
+import { aptArchive, findInArchive, preferredPackage } from './debian-archive.ts';
 import { diskUsage, kernelsDir, listCachedKernels } from './kernel-cache.ts';
 import type { KernelSource } from './prepared-kernel.ts';
 
@@ -40,7 +40,7 @@ export interface KernelList {
   archiveError?: string;
 }
 
-export async function listKernels(options: { cacheDir: string }): Promise<KernelList> {
+export async function listKernels(options: { cacheDir: string; progress?: Progress }): Promise<KernelList> {
   const cachedEntries = await listCachedKernels(options.cacheDir);
   const cached: CachedKernelInfo[] = [];
   for (const entry of cachedEntries) {
@@ -57,7 +57,7 @@ export async function listKernels(options: { cacheDir: string }): Promise<Kernel
 
   let builds;
   try {
-    builds = await queryDebianArchive(silentProgress);
+    builds = await findInArchive((all) => all, aptArchive(options.progress ?? silentProgress));
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     return { cached, archive: [], archiveError: error.message };

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { HarnessError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
-import { queryDebianArchive } from './debian-archive.ts';
+import { aptArchive, findInArchive } from './debian-archive.ts';
 import { selectDebianPackage } from './debian-select.ts';
 import { compareDebianVersions } from './debian-version.ts';
 import { filesPresent, listCachedKernels, type CachedKernel } from './kernel-cache.ts';
@@ -44,9 +44,9 @@ async function resolveDebian(ref: DebianKernelRef, options: ResolveKernelOptions
     // Files were deleted from under the entry: drop it and prepare afresh.
     await fs.rm(cached.entryDir, { recursive: true, force: true });
   }
-  let builds;
+  let pkg;
   try {
-    builds = await queryDebianArchive(options.progress);
+    pkg = await findInArchive((builds) => selectDebianPackage(ref, builds), aptArchive(options.progress));
   } catch (error) {
     // Without apt (or its lists), `latest-X` can still mean the newest build already cached.
     const series = ref.kind === 'debian-latest' ? ref.series : null;
@@ -55,7 +55,6 @@ async function resolveDebian(ref: DebianKernelRef, options: ResolveKernelOptions
     options.progress.info(`note: ${error.message}; using the newest cached ${series} kernel, ${fallback.kernel.release}`);
     return fallback.kernel;
   }
-  const pkg = selectDebianPackage(ref, builds);
   return prepareDebianKernel(pkg, options.cacheDir, options.progress);
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { chooseAccelerator, type AcceleratorChoice, type AcceleratorRequest } from '../host/accelerator.ts';
 import { probeKvmBoot } from '../host/kvm-probe.ts';
+import { isRoot } from '../host/apt-lists.ts';
 import { ensureHostPackages } from '../host/prerequisites.ts';
 import { qemuVersion } from '../host/qemu-version.ts';
 import { buildGuestImage } from '../image/build-guest-image.ts';
@@ -41,9 +42,8 @@ export interface PreparedLaunch {
  */
 export async function prepareLaunch(options: LaunchOptions): Promise<PreparedLaunch> {
   const cache = options.cacheDir ?? defaultCacheDir();
-  await options.progress.step('checking host packages', () =>
-    ensureHostPackages({ install: process.getuid?.() === 0, log: (message) => options.progress.info(`  ${message}`) }),
-  );
+  // Checked once per process: a command's pre-action (cli/host-commands.ts) usually did it already.
+  await ensureHostPackages({ install: isRoot(), progress: options.progress });
   const version = await qemuVersion();
   const kernel = await resolveKernel(options.kernelRef, { modulesDir: options.modulesDir, cacheDir: cache, progress: options.progress });
   const keys = await createRunKeys(path.join(options.runDir, 'keys'));

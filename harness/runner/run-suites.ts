@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AcceleratorRequest } from '../host/accelerator.ts';
 import { resolveKernel } from '../kernel/index.ts';
-import { queryDebianArchive } from '../kernel/debian-archive.ts';
+import { aptArchive, findInArchive } from '../kernel/debian-archive.ts';
 import { expandKernelList, parseKernelList } from '../kernel/kernel-range.ts';
 import type { PreparedKernel } from '../kernel/prepared-kernel.ts';
 import { createReporters } from '../reporters/create-reporters.ts';
@@ -75,7 +75,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
     return { exitCode: EXIT_INFRA, run: null, runDir: null, timings: [], selected: [] };
   }
   const selected = filterCases(loaded.suites.flatMap((suite) => suite.cases), options.filter);
-  const kernelRefs: Array<string | undefined> = options.kernels.length > 0 ? await expandKernelList(parseKernelList(options.kernels), () => queryDebianArchive(progress)) : [undefined];
+  const kernelRefs: Array<string | undefined> = options.kernels.length > 0 ? await expandKernelList(parseKernelList(options.kernels), (pick) => findInArchive(pick, aptArchive(progress))) : [undefined];
   const whole = planWork(selected, options.repeatEach, kernelRefs.length);
   const planned = options.shard ? shardWork(whole, options.shard) : whole;
   if (options.list) {

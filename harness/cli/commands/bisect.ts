@@ -15,7 +15,7 @@ import { gitResultLines, renderGitReport } from '../../bisect/git-report.ts';
 import { DEFAULT_KEYWORDS } from '../../bisect/keywords.ts';
 import { readStepRecords, STEP_LOG_FILE } from '../../bisect/step-log.ts';
 import type { AcceleratorRequest } from '../../host/accelerator.ts';
-import { queryDebianArchive } from '../../kernel/debian-archive.ts';
+import { aptArchive, findInArchive } from '../../kernel/debian-archive.ts';
 import { normaliseTitle } from '../../kernel-log/crash/normalise-title.ts';
 import { writeFileAtomic } from '../../results/atomic-write.ts';
 import { HarnessError } from '../../util/errors.ts';
@@ -104,7 +104,7 @@ async function debianBisect(options: BisectCliOptions): Promise<void> {
       args,
       suiteSha256,
       dir,
-      candidates: async () => debianCandidates(options.good, options.bad, await queryDebianArchive(progress)),
+      candidates: () => findInArchive((builds) => debianCandidates(options.good, options.bad, builds), aptArchive(progress)),
       runRound: (build, _round, roundDir) =>
         runCaseRound({ kernelRef: build.abi, caseKey: ref.key, suiteFile: found.file, runs: options.runs, dir: roundDir, workers: options.workers, accel: options.accel, progress }),
       log: print,

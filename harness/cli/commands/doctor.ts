@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
-import { HOST_PACKAGES, findMissingPackages } from '../../host/prerequisites.ts';
+import { isRoot } from '../../host/apt-lists.ts';
+import { HOST_PACKAGES, ensureHostPackages } from '../../host/prerequisites.ts';
 import { prepareLaunch } from '../../launch/launch-guest.ts';
 import { cacheDir } from '../../util/paths.ts';
 import { createProgress } from '../../util/progress.ts';
@@ -17,12 +18,9 @@ export function registerDoctorCommand(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (options: { install?: boolean; kernel?: string; json?: boolean }) => {
       const progress = createProgress();
-      const install = options.install ?? process.getuid?.() === 0;
-      const missingBefore = await findMissingPackages();
-      if (!install && missingBefore.length > 0) {
-        // prepareLaunch fails with the list and the command to run.
-        progress.info(`missing host packages: ${missingBefore.map((p) => p.name).join(', ')}`);
-      }
+      const install = options.install ?? isRoot();
+      // The command's pre-action (host-commands.ts) did the check; this is its report, not a second check.
+      const packages = await ensureHostPackages({ install, progress });
       const report = await withRunDir('doctor', async (runDir) => {
         const prepared = await prepareLaunch({ kernelRef: options.kernel, spec: defaultGuestSpec(), accel: 'auto', runDir, progress });
         const cache = cacheDir();
@@ -30,7 +28,7 @@ export function registerDoctorCommand(program: Command): void {
         const stat = await fs.statfs(cache);
         return {
           packages: HOST_PACKAGES.map((p) => p.name),
-          installedNow: missingBefore.map((p) => p.name),
+          installedNow: packages.installed,
           qemu: prepared.qemuVersion,
           accel: prepared.accel.accel,
           accelReason: prepared.accel.reason,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatKernelList, listKernels } from '../../kernel/index.ts';
 import { cacheDir } from '../../util/paths.ts';
+import { createProgress } from '../../util/progress.ts';
 
 export function registerKernelsCommand(program: Command): void {
   program
@@ -9,7 +10,7 @@ export function registerKernelsCommand(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (options: { json?: boolean }) => {
       const cache = cacheDir();
-      const list = await listKernels({ cacheDir: cache });
+      const list = await listKernels({ cacheDir: cache, progress: createProgress() });
       process.stdout.write(options.json ? `${JSON.stringify(list)}\n` : `${formatKernelList(list, { cacheDir: cache })}\n`);
     });
 }
