@@ -50,6 +50,17 @@ describe('list reporter', () => {
     expect(text).toMatch(/… \(\d+ more characters\)/);
   });
 
+  it('quotes the last lines of the output of the shell step the case failed at', async () => {
+    const out = sink();
+    const reporter = new ListReporter({ stream: out, isTTY: false, colours: false, now: fakeClock() });
+    const failure = { message: 'suites/t.yaml:12:9: step shell: expected exit status 0, got 2', location: 'suites/t.yaml:12:9' };
+    const steps = [{ index: 1, kind: 'shell', location: 'suites/t.yaml:12:9', status: 'failed' as const, summary: '`ls /nope` exited 2', durationMs: 30, exit: 2, stderr: 'ls: /nope: No such file or directory\n' }];
+    await replayToReporters(sampleRun({ cases: [makeCase('failed', { failure, steps })] }), reporter);
+    expect(out.text()).toContain(
+      '      suites/t.yaml:12:9: step shell: expected exit status 0, got 2\n      at suites/t.yaml:12:9\n      output of step shell at suites/t.yaml:12:9, exit 2:\n      stderr:\n        ls: /nope: No such file or directory\n',
+    );
+  });
+
   it('colours only when asked, and redraws a status line in place on a TTY', async () => {
     const out = sink(60);
     const reporter = new ListReporter({ stream: out, isTTY: true, colours: true, now: fakeClock() });

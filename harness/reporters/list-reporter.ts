@@ -1,6 +1,7 @@
 import { KERNEL_FAILURE_VERDICTS, type CaseResult, type RunResult } from '../results/run-result.ts';
 import { caseLongName, kernelLabel } from './case-naming.ts';
 import { caseProblem } from './case-problem.ts';
+import { stepOutputLines } from './failure-text.ts';
 import { summaryLines } from './list-summary.ts';
 import type { CaseBeginInfo, Reporter, RunError, RunPlan } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
@@ -124,6 +125,7 @@ export class ListReporter implements Reporter {
     if (KERNEL_FAILURE_VERDICTS.includes(result.verdict) || result.verdict === 'infra-error') {
       if (result.failure?.expectation) lines.push(this.paint.dim(`expectation: ${capText(escapeControl(result.failure.expectation), max)}`));
       if (result.failure?.location) lines.push(this.paint.dim(`at ${escapeControl(result.failure.location)}`));
+      for (const line of stepOutputLines(result)) lines.push(this.paint.dim(capText(escapeControl(line), max)));
       if (result.artifacts.console) lines.push(this.paint.dim(`console: ${escapeControl(result.artifacts.console)}`));
     }
     return lines.map((line) => (result.verdict === 'xfail' ? this.paint.dim(line) : line));

@@ -67,6 +67,19 @@ describe('readRunResult', () => {
     await expect(readRunResult(dir)).rejects.toThrow(`${file}: no such file`);
   });
 
+  it('keeps a step\'s exit status and output, and reads steps written before they were kept', async () => {
+    const run = sampleRun();
+    const old = run.cases[0]!.steps![0]!;
+    run.cases[1]!.steps = [{ index: 2, kind: 'shell', location: 'suites/hwpoison.yaml:20:9', status: 'failed', summary: '`false` exited 1', durationMs: 12, exit: 1, stdout: 'a\n', stderr: 'b\n' }];
+    run.cases[2]!.steps = [{ ...old, kind: 'shell', exit: null }];
+    await fs.writeFile(file, JSON.stringify(run));
+    const read = await readRunResult(dir);
+    expect(read).toEqual(run);
+    expect(read.cases[0]!.steps![0]).not.toHaveProperty('stdout');
+    run.cases[1]!.steps[0]!.exit = 1.5;
+    expect(await problem(JSON.stringify(run))).toContain('cases[1].steps[0].exit');
+  });
+
   it('accepts fields it does not know (a newer harness), dropping them', async () => {
     await fs.writeFile(file, JSON.stringify({ ...sampleRun(), futureField: 1 }));
     expect(await readRunResult(dir)).not.toHaveProperty('futureField');

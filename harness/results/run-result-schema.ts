@@ -103,7 +103,20 @@ export const caseResultSchema = z.object({
   events: z.array(z.looseObject({ type: z.string(), text: z.string(), atMs: z.number().optional() })),
   stateDiff: stateDiffSchema.optional(),
   steps: z
-    .array(z.object({ index: z.number().int(), kind: z.string(), location: z.string(), status: z.enum(['done', 'skipped', 'failed']), summary: z.string(), durationMs: z.number() }))
+    .array(
+      z.object({
+        index: z.number().int(),
+        kind: z.string(),
+        location: z.string(),
+        status: z.enum(['done', 'skipped', 'failed']),
+        summary: z.string(),
+        durationMs: z.number(),
+        // Absent in results written before they were kept.
+        exit: z.number().int().nullable().optional(),
+        stdout: z.string().optional(),
+        stderr: z.string().optional(),
+      }),
+    )
     .optional(),
   checks: z
     .array(

@@ -58,6 +58,16 @@ export interface StepRecord {
   status: 'done' | 'skipped' | 'failed';
   summary: string;
   durationMs: number;
+  /** shell: the command's exit status (null: killed by a signal, or no status came back). */
+  exit?: number | null;
+  /**
+   * What the step printed (shell steps), absent when it printed nothing on that stream or in
+   * results written before output was kept: at most 8 KiB each (head and tail around a
+   * "… [N bytes cut] …" line), control characters other than \n and \t shown as \xNN
+   * escapes (capStepOutput); not escaped for any format, renderers do that.
+   */
+  stdout?: string;
+  stderr?: string;
 }
 
 /**

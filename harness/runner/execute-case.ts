@@ -24,6 +24,7 @@ import { checkNoNewTaint } from './implicit-checks.ts';
 import { defaultStepTimeoutMs, runStep } from './run-step.ts';
 import { checkStepOutcome } from './step-outcome.ts';
 import type { StepResult } from './step-result.ts';
+import { stepOutputOf } from './step-output.ts';
 import { errorText, formatMs, StepTimeoutError, withDeadline } from './step-errors.ts';
 import { WaitTimedOut } from './steps/wait-step.ts';
 import { decideVerdict, type Problem } from './verdict.ts';
@@ -138,8 +139,8 @@ export async function executeCase(options: ExecuteCaseOptions): Promise<Executed
   if (context && !stop) {
     for (const step of testCase.steps) {
       const stepStarted = Date.now();
-      const record = (status: StepRecord['status'], summary: string) =>
-        steps.push({ index: step.index, kind: step.action.kind, location: formatLocation(step.location), status, summary, durationMs: Date.now() - stepStarted });
+      const record = (status: StepRecord['status'], summary: string, result?: StepResult) =>
+        steps.push({ index: step.index, kind: step.action.kind, location: formatLocation(step.location), status, summary, durationMs: Date.now() - stepStarted, ...(result ? stepOutputOf(result) : {}) });
       if (options.signal?.aborted) {
         stop = infra('interrupted', step.location);
         break;
@@ -299,7 +300,7 @@ async function runOneStep(
   deadline: number,
   caseTimeoutMs: number,
   signal: AbortSignal | undefined,
-  record: (status: StepRecord['status'], summary: string) => void,
+  record: (status: StepRecord['status'], summary: string, result?: StepResult) => void,
   problems: Problem[],
   unexpectedPasses: string[],
   checks: ExpectationRecord[],
@@ -360,11 +361,11 @@ async function runOneStep(
   const real = check.mismatches.filter((mismatch) => !mismatch.xfail);
   for (const mismatch of check.mismatches.filter((m) => m.xfail)) problems.push({ message: `${where}: ${mismatch.message}`, location: where, xfail: true });
   if (real.length > 0) {
-    record('failed', result.summary);
+    record('failed', result.summary, result);
     const first = real[0]!;
     return kernelStop(`${where}: step ${step.action.kind}: ${real.map((m) => m.message).join('; ')}`, first.expected, first.actual);
   }
-  record('done', result.summary);
+  record('done', result.summary, result);
   void testCase;
   return null;
 }
