@@ -20,6 +20,8 @@ const classifiedRunSchema = z.object({
   durationMs: z.number().optional(),
   outcome: z.enum(['fail', 'pass', 'skip']),
   why: z.string(),
+  /** One line; absent in states saved before reasons were kept (their `why` held the crash title or message). */
+  reason: z.string().optional(),
 });
 
 const roundSchema = z.object({ round: z.number().int().min(1), runs: z.array(classifiedRunSchema) });

@@ -1,16 +1,19 @@
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DebianBuild } from '../kernel/debian-archive.ts';
+import { parseRunResult } from '../results/read-run-result.ts';
 import type { Verdict } from '../results/run-result.ts';
+import { projectRoot } from '../util/paths.ts';
 import { HarnessError } from '../util/errors.ts';
 import { readBisectState, STATE_FILE, type BisectArgs, type BisectCandidate } from './bisect-state.ts';
 import type { RoundOutcome } from './case-round.ts';
 import { debianCandidates } from './debian-candidates.ts';
 import { runDebianBisect, type DebianBisectOptions } from './debian-bisect.ts';
 import { renderDebianReport, resultLines } from './debian-report.ts';
-import type { RunRecord } from './run-classification.ts';
+import { runRecordOf, type RunRecord } from './run-classification.ts';
 
 // The plain amd64 6.1 builds and versions `apt-cache show` gave on this machine.
 const VERSIONS: Array<[string, string]> = [
@@ -30,7 +33,20 @@ const BUILDS: DebianBuild[] = CANDIDATES.map((c) => ({ abi: c.abi, series: '6.1'
 
 const ARGS: BisectArgs = { good: '6.1.0-47', bad: '6.1.0-56', case: 'hwpoison-basic/anon-madvise-sigbus', suiteFile: '/suites/hwpoison-basic.yaml', runs: 2, badThreshold: 1, fix: false };
 
-type Behaviour = (abi: string, round: number) => Array<Verdict | { crashed: string }> | 'interrupt';
+/** A run as a verdict, a crash title, or the result of a case recorded on a real 6.1.0-47 guest (compare fixtures). */
+type FakeRun = Verdict | { crashed: string } | { recorded: string };
+type Behaviour = (abi: string, round: number) => FakeRun[] | 'interrupt';
+
+const FIXTURE_61 = path.join(projectRoot, 'harness/compare/fixtures/compare-fixture-6.1.json');
+const RECORDED = parseRunResult(JSON.parse(readFileSync(FIXTURE_61, 'utf8')), FIXTURE_61);
+
+function fakeRun(item: FakeRun, repeatIndex: number): RunRecord {
+  if (typeof item === 'string') return { repeatIndex, verdict: item };
+  if ('crashed' in item) return { repeatIndex, verdict: 'crashed', crashTitle: item.crashed };
+  const result = RECORDED.cases.find((c) => c.caseId === item.recorded);
+  if (!result) throw new Error(`no case ${item.recorded} in ${FIXTURE_61}`);
+  return { ...runRecordOf(result), repeatIndex };
+}
 
 /** A step runner that answers from a table instead of booting, and remembers what it was asked. */
 function fakeRunner(behaviour: Behaviour) {
@@ -39,8 +55,7 @@ function fakeRunner(behaviour: Behaviour) {
     calls.push({ abi: build.abi, round, dir });
     const answer = behaviour(build.abi, round);
     if (answer === 'interrupt') return { interrupted: true };
-    const runs: RunRecord[] = answer.map((item, repeatIndex) => (typeof item === 'string' ? { repeatIndex, verdict: item } : { repeatIndex, verdict: 'crashed', crashTitle: item.crashed }));
-    return { interrupted: false, runs };
+    return { interrupted: false, runs: answer.map(fakeRun) };
   };
   return { calls, runRound };
 }
@@ -80,7 +95,55 @@ describe('runDebianBisect', () => {
     ]);
     expect(resultLines(outcome.state)[0]).toBe('First bad build: 6.1.0-52: Debian 6.1.180-1, upstream 6.1.180 (linux-image-6.1.0-52-amd64-unsigned).');
     const report = renderDebianReport(outcome.state, null);
-    expect(report).toContain('| 05 | 6.1.0-52 | 6.1.180-1 | 6.1.180 | search | round 1: failed, failed | bad-like: 2 failing, 0 passing, 0 skip of 2 run(s) (bad-like at 1+ failing) |');
+    expect(report).toContain('| 05 | 6.1.0-52 | 6.1.180-1 | 6.1.180 | search | round 1: failed ×2 | bad-like: 2 failing, 0 passing, 0 skip of 2 run(s) (bad-like at 1+ failing) |');
+    expect(log).toContain('  round 1: failed, failed');
+  });
+
+  it('prints and reports, for each run, the first line of why it failed, crashed or was skipped', async () => {
+    const truth = regressionAt('6.1.0-52');
+    const runner = fakeRunner((abi, round) => {
+      if (abi === '6.1.0-56') return [{ recorded: 'coin-flip' }, { recorded: 'panics-before-6.12' }];
+      if (abi === '6.1.0-51') return [{ recorded: 'infra-before-6.12' }, { recorded: 'soft-offline-sysctl' }];
+      if (abi === '6.1.0-53') return [{ recorded: 'broken' }, { recorded: 'broken' }];
+      return truth(abi, round);
+    });
+    const outcome = await runDebianBisect(options(runner.runRound));
+    expect(outcome.kind).toBe('done');
+    const step = (abi: string) => {
+      const start = log.findIndex((line) => line.startsWith('step ') && line.includes(` ${abi} `));
+      return log.slice(start, log.findIndex((line, i) => i > start && line.startsWith('  →')) + 1);
+    };
+    expect(step('6.1.0-56')).toEqual([
+      'step 01: 6.1.0-56 (Debian 6.1.192-2, upstream 6.1.192) (the bad end: must fail)',
+      '  round 1: failed, crashed',
+      '    run 1 failed: harness/compare/fixtures/compare-fixture.yaml:72:9: step shell: expected exit status 0, got 1',
+      '    run 2 crashed: kernel panic: sysrq triggered crash',
+      '  → bad-like: 2 failing, 0 passing, 0 skip of 2 run(s) (bad-like at 1+ failing)',
+    ]);
+    expect(step('6.1.0-51')).toEqual([
+      'step 03: 6.1.0-51 (Debian 6.1.177-1, upstream 6.1.177) (search)',
+      '  round 1: infra-error, skipped',
+      "    run 1 infra-error: harness/compare/fixtures/compare-fixture.yaml:57:9: set-up step release failed: helper release t0: no target named 't0'",
+      '    run 2 skipped: needs enable-soft-offline-sysctl, which 6.1.0-47-amd64 does not have (case requires)',
+      '  → skip: 0 failing, 0 passing, 2 skip of 2 run(s): no run could tell',
+    ]);
+    // The same reason twice is said once.
+    expect(step('6.1.0-53').slice(1, 3)).toEqual([
+      '  round 1: failed, failed',
+      "    runs 1, 2 failed: expected at least 1 kernel event 'memory-failure' with pfn=$t0.pfn=0x10000 result=Ignored; the kernel logged none matching; 'memory-failure' events it did log: Memory failure: 0x10000: recovery action for free buddy page: Recovered",
+    ]);
+
+    const report = renderDebianReport(outcome.state, null);
+    expect(report).toContain(
+      '| 01 | 6.1.0-56 | 6.1.192-2 | 6.1.192 | bad end | round 1: failed `harness/compare/fixtures/compare-fixture.yaml:72:9: step shell: expected exit status 0, got 1`, crashed `kernel panic: sysrq triggered crash` | bad-like: 2 failing, 0 passing, 0 skip of 2 run(s) (bad-like at 1+ failing) |',
+    );
+    expect(report).toContain(
+      "| 03 | 6.1.0-51 | 6.1.177-1 | 6.1.177 | search | round 1: infra-error `harness/compare/fixtures/compare-fixture.yaml:57:9: set-up step release failed: helper release t0: no target named 't0'`, skipped `needs enable-soft-offline-sysctl, which 6.1.0-47-amd64 does not have (case requires)` | skip: 0 failing, 0 passing, 2 skip of 2 run(s): no run could tell |",
+    );
+    expect(report).toMatch(/\| round 1: failed ×2 `expected at least 1 kernel event 'memory-failure' [^`]*: Recovered` \|/);
+    // bisect.json keeps them, for a resumed bisect's report.
+    const saved = await readBisectState(dir);
+    expect(saved?.steps[0]!.rounds[0]!.runs.map((run) => run.reason)).toEqual(['harness/compare/fixtures/compare-fixture.yaml:72:9: step shell: expected exit status 0, got 1', 'kernel panic: sysrq triggered crash']);
   });
 
   it('with --fix looks for the first passing build, the good end failing', async () => {
@@ -139,16 +202,19 @@ describe('runDebianBisect', () => {
     const outcome = await runDebianBisect(options(runner.runRound));
     expect(outcome.kind).toBe('endpoints');
     expect(runner.calls.map((c) => c.abi)).toEqual(['6.1.0-56', '6.1.0-47']);
-    expect(outcome.state.endpointProblem).toContain('good end: 6.1.0-47 was bad-like');
+    expect(outcome.state.endpointProblem).toContain('good end: 6.1.0-47 was bad-like (2 failing, 0 passing, 0 skip of 2 run(s) (bad-like at 1+ failing)): failed ×2');
     expect(outcome.state.endpointProblem).toContain('bad end:  6.1.0-56 was good-like');
     expect(outcome.state.endpointProblem).toContain('add --fix');
   });
 
   it('never calls a build bad because it did not boot', async () => {
-    const runner = fakeRunner(() => ['infra-error', 'infra-error']);
+    const runner = fakeRunner(() => [{ recorded: 'infra-before-6.12' }, 'infra-error']);
     const outcome = await runDebianBisect(options(runner.runRound));
     expect(outcome.kind).toBe('endpoints');
     expect(outcome.state.steps.map((s) => s.decision)).toEqual(['skip', 'skip']);
+    expect(outcome.state.endpointProblem).toContain(
+      "bad end:  6.1.0-56 was skip (0 failing, 0 passing, 2 skip of 2 run(s): no run could tell): infra-error: harness/compare/fixtures/compare-fixture.yaml:57:9: set-up step release failed: helper release t0: no target named 't0'; infra-error",
+    );
   });
 
   it('resumes after Ctrl-C: decided steps and finished rounds are reused, and the answer is the same', async () => {

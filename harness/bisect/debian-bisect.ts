@@ -3,6 +3,7 @@ import { HarnessError } from '../util/errors.ts';
 import { checkSameArgs, readBisectState, writeBisectState, type BisectArgs, type BisectCandidate, type BisectState, type BisectStep } from './bisect-state.ts';
 import type { RoundOutcome } from './case-round.ts';
 import { crashTitlesOf, type CrashReference } from './run-classification.ts';
+import { plainRuns, reasonLines, roundSummary } from './run-lines.ts';
 import { nextProbe } from './search.ts';
 import { searchVerdictOf, type SearchVerdict } from './step-decision.ts';
 import { runStepRounds, type RoundRecord } from './step-rounds.ts';
@@ -92,7 +93,8 @@ export async function runDebianBisect(options: DebianBisectOptions): Promise<Deb
       onRound: async (rounds: readonly RoundRecord[]) => {
         current.rounds = [...rounds];
         const last = rounds.at(-1)!;
-        log(`  round ${last.round}: ${last.runs.map((run) => run.why).join(', ')}`);
+        log(`  round ${last.round}: ${roundSummary(last.runs)}`);
+        for (const line of reasonLines(last.runs)) log(`    ${line}`);
         await save();
       },
     });
@@ -155,8 +157,8 @@ export function decisionText(decision: BisectStep['decision']): string {
 }
 
 function endpointText(step: BisectStep, build: BisectCandidate): string {
-  const runs = step.rounds.flatMap((round) => round.runs.map((run) => run.why));
-  return `${build.abi} was ${decisionText(step.decision)} (${step.reason}): ${runs.join(', ')}`;
+  const runs = step.rounds.map((round) => `${step.rounds.length > 1 ? `round ${round.round}: ` : ''}${plainRuns(round.runs)}`);
+  return `${build.abi} was ${decisionText(step.decision)} (${step.reason}): ${runs.join('; ')}`;
 }
 
 /** Null when both ends behaved as claimed, else what each did and what to try. */

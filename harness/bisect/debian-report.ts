@@ -1,8 +1,8 @@
 import type { BisectCandidate, BisectState, BisectStep } from './bisect-state.ts';
 import type { ChangesSummary } from './changes-summary.ts';
 import { decisionText } from './debian-bisect.ts';
+import { markdownCell as cell, markdownRuns } from './run-lines.ts';
 
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function buildOf(state: BisectState, abi: string): BisectCandidate {
   return state.candidates.find((candidate) => candidate.abi === abi)!;
@@ -72,7 +72,7 @@ export function renderDebianReport(state: BisectState, changes: ChangesSummary |
   ];
   for (const step of state.steps) {
     const build = state.candidates[step.candidate]!;
-    const runs = step.rounds.map((round) => `round ${round.round}: ${round.runs.map((run) => run.why).join(', ')}`).join('; ') || 'none';
+    const runs = step.rounds.map((round) => `round ${round.round}: ${markdownRuns(round.runs)}`).join('; ') || 'none';
     out.push(`| ${String(step.number).padStart(2, '0')} | ${build.abi} | ${build.debianVersion} | ${build.upstreamVersion} | ${roleText(step)} | ${cell(runs)} | ${decisionText(step.decision)}${step.reason ? `: ${cell(step.reason)}` : ''} |`);
   }
   out.push('', 'Each round\'s run directory (results.json, console logs) is `steps/NN-<abi>/round-R/`.');

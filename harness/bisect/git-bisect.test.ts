@@ -1,14 +1,23 @@
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseRunResult } from '../results/read-run-result.ts';
 import type { Verdict } from '../results/run-result.ts';
+import { projectRoot } from '../util/paths.ts';
 import type { RoundOutcome } from './case-round.ts';
 import { parseBisectRunOutput, runGitBisect } from './git-bisect.ts';
 import { renderGitReport } from './git-report.ts';
 import { kernelRefOf, runGitStep, STEP_EXIT, type GitStepOptions } from './git-step.ts';
+import { runRecordOf } from './run-classification.ts';
 import { readStepRecords } from './step-log.ts';
+
+// Results recorded on a real 6.1.0-47 guest (harness/compare/fixtures/README.md).
+const FIXTURE_61 = path.join(projectRoot, 'harness/compare/fixtures/compare-fixture-6.1.json');
+const RECORDED = parseRunResult(JSON.parse(readFileSync(FIXTURE_61, 'utf8')), FIXTURE_61);
+const recorded = (caseId: string, repeatIndex: number) => ({ ...runRecordOf(RECORDED.cases.find((c) => c.caseId === caseId)!), repeatIndex });
 
 // A real repository and a real `git bisect run`; the step is a shell command instead of a guest.
 let tmp: string;
@@ -170,6 +179,30 @@ describe('runGitStep', () => {
       steps,
     );
     expect(report).toContain(`First bad commit: ${commits[4]} commit 5: 6.12.117`);
-    expect(report).toContain(`| 01 | ${commits[4]!.slice(0, 12)} | commit 5: 6.12.117 | 6.12.117 | round 1: failed, failed | failing:`);
+    expect(report).toContain(`| 01 | ${commits[4]!.slice(0, 12)} | commit 5: 6.12.117 | 6.12.117 | round 1: failed ×2 | failing:`);
+  });
+
+  it('logs, keeps in steps.jsonl and reports why each run failed or crashed', async () => {
+    const lines: string[] = [];
+    const runRound = async (): Promise<RoundOutcome> => ({ interrupted: false, runs: [recorded('sigbus-inside-madvise', 0), recorded('panics-before-6.12', 1)] });
+    await runGitStep(stepOptions({ runRound, log: (line) => lines.push(line) }));
+    expect(lines.slice(0, 3)).toEqual([
+      'memharness bisect-step: round 1 on 6.12.117: failed, crashed',
+      'memharness bisect-step:   run 1 failed: harness/compare/fixtures/compare-fixture.yaml:37:9: step inject: expected SIGBUS BUS_MCEERR_AR at $t0.vaddr=0x7f44e5248000, got none (madvise(0x7f44e5248000, 4096, MADV_HWPOISON) in the helper (pid 99): ok)',
+      'memharness bisect-step:   run 2 crashed: kernel panic: sysrq triggered crash',
+    ]);
+    const steps = await readStepRecords(path.join(tmp, 'steps'));
+    expect(steps[0]!.rounds[0]!.runs.map((run) => [run.why, run.reason])).toEqual([
+      ['failed', 'harness/compare/fixtures/compare-fixture.yaml:37:9: step inject: expected SIGBUS BUS_MCEERR_AR at $t0.vaddr=0x7f44e5248000, got none (madvise(0x7f44e5248000, 4096, MADV_HWPOISON) in the helper (pid 99): ok)'],
+      ['crashed', 'kernel panic: sysrq triggered crash'],
+    ]);
+    const report = renderGitReport(
+      { repo, good: 'c1', bad: 'c4', case: 'compare-fixture/sigbus-inside-madvise', build: null, kernelFile: 'kernel-ref', runs: 2, badThreshold: 1, fix: false },
+      { answer: { kind: 'found', commit: commits[4]!, subject: 'commit 5: 6.12.117' }, goodCommit: commits[0]!, badCommit: commits[4]!, log: 'git bisect start', output: '' },
+      steps,
+    );
+    expect(report).toContain(
+      `| 01 | ${commits[4]!.slice(0, 12)} | commit 5: 6.12.117 | 6.12.117 | round 1: failed \`harness/compare/fixtures/compare-fixture.yaml:37:9: step inject: expected SIGBUS BUS_MCEERR_AR at $t0.vaddr=0x7f44e5248000, got none (madvise(0x7f44e5248000, 4096, MADV_HWPOISON) in the helper (pid 99): ok)\`, crashed \`kernel panic: sysrq triggered crash\` | failing: 2 failing, 0 passing, 0 skip of 2 run(s) (bad-like at 1+ failing) | 1 |`,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import type { GitBisectResult } from './git-bisect.ts';
+import { markdownCell as cell, markdownRuns } from './run-lines.ts';
 import type { GitStepRecord } from './step-log.ts';
 
 export interface GitBisectSummary {
@@ -13,7 +14,6 @@ export interface GitBisectSummary {
   fix: boolean;
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The answer in a line or two (also what the terminal shows). */
 export function gitResultLines(result: GitBisectResult, fix: boolean): string[] {
@@ -44,7 +44,7 @@ export function renderGitReport(summary: GitBisectSummary, result: GitBisectResu
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const step of steps) {
-    const runs = step.rounds.map((round) => `round ${round.round}: ${round.runs.map((run) => run.why).join(', ')}`).join('; ') || 'none';
+    const runs = step.rounds.map((round) => `round ${round.round}: ${markdownRuns(round.runs)}`).join('; ') || 'none';
     out.push(`| ${String(step.number).padStart(2, '0')} | ${step.commit.slice(0, 12)} | ${cell(step.subject)} | ${cell(step.kernelRef ?? 'none')} | ${cell(runs)} | ${step.decision}: ${cell(step.reason)} | ${step.exitCode} |`);
   }
   out.push('', 'Each step\'s runs are under `steps/NN-<commit>/round-R/` (the build\'s output in `build.log`).', '', '## git bisect log', '', '```', result.log, '```');

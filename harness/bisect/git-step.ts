@@ -5,6 +5,7 @@ import type { AcceleratorRequest } from '../host/accelerator.ts';
 import type { Progress } from '../util/progress.ts';
 import { runCaseRound, type RoundOutcome } from './case-round.ts';
 import type { CrashReference } from './run-classification.ts';
+import { reasonLines, roundSummary } from './run-lines.ts';
 import { searchVerdictOf } from './step-decision.ts';
 import { runStepRounds } from './step-rounds.ts';
 import { appendStepRecord, nextStepNumber, type GitStepRecord } from './step-log.ts';
@@ -109,7 +110,8 @@ export async function runGitStep(options: GitStepOptions): Promise<GitStepResult
     runRound: (round) => runRound(kernel.ref, round, path.join(options.output, stepDir, `round-${round}`)),
     onRound: async (rounds) => {
       const last = rounds.at(-1)!;
-      options.log(`memharness bisect-step: round ${last.round} on ${kernel.ref}: ${last.runs.map((run) => run.why).join(', ')}`);
+      options.log(`memharness bisect-step: round ${last.round} on ${kernel.ref}: ${roundSummary(last.runs)}`);
+      for (const line of reasonLines(last.runs)) options.log(`memharness bisect-step:   ${line}`);
     },
   });
   if (result.interrupted) {

@@ -1,7 +1,11 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readRunResultFile } from '../results/read-run-result.ts';
 import type { Verdict } from '../results/run-result.ts';
+import { projectRoot } from '../util/paths.ts';
 import { exactCasePattern, parseCaseRef } from './case-ref.ts';
-import { classifyRun, crashTitlesOf, type CrashReference, type RunRecord } from './run-classification.ts';
+import { classifyRun, crashTitlesOf, oneLineReason, REASON_MAX_CHARS, runRecordOf, runText, type CrashReference, type RunRecord } from './run-classification.ts';
+import { markdownCell, markdownCode, markdownRuns, plainRuns, reasonLines } from './run-lines.ts';
 import { decideStep, searchVerdictOf } from './step-decision.ts';
 
 const run = (verdict: Verdict, crashTitle?: string, repeatIndex = 0): RunRecord => ({ repeatIndex, verdict, ...(crashTitle ? { crashTitle } : {}) });
@@ -18,16 +22,67 @@ describe('classifyRun', () => {
   });
 
   it('counts infra errors and skips as skip, never as failing', () => {
-    expect(classifyRun({ ...run('infra-error'), message: 'boot failed' }, ANY)).toMatchObject({ outcome: 'skip', why: 'infra-error: boot failed' });
-    expect(classifyRun({ ...run('skipped'), message: 'needs CONFIG_X' }, ANY)).toMatchObject({ outcome: 'skip', why: 'skipped: needs CONFIG_X' });
+    expect(classifyRun({ ...run('infra-error'), message: 'boot failed' }, ANY)).toMatchObject({ outcome: 'skip', why: 'infra-error', reason: 'boot failed' });
+    expect(classifyRun({ ...run('skipped'), message: 'needs CONFIG_X' }, ANY)).toMatchObject({ outcome: 'skip', why: 'skipped', reason: 'needs CONFIG_X' });
   });
 
   it('counts a crash as failing where the failure is defined, elsewhere only with a reference title (normalised)', () => {
     expect(classifyRun(run('crashed', OOPS), ANY).outcome).toBe('fail');
     const reference: CrashReference = { kind: 'titles', titles: crashTitlesOf([run('crashed', OOPS)]) };
     expect(classifyRun(run('crashed', OOPS_AGAIN), reference).outcome).toBe('fail');
-    expect(classifyRun(run('crashed', WARN), reference)).toMatchObject({ outcome: 'skip', why: `crashed with another title: ${WARN}` });
+    expect(classifyRun(run('crashed', WARN), reference)).toMatchObject({ outcome: 'skip', why: 'crashed with another title', reason: WARN });
+    expect(runText(classifyRun(run('crashed', OOPS), ANY))).toBe(`crashed: ${OOPS}`);
     expect(classifyRun(run('crashed', OOPS), { kind: 'titles', titles: [] }).outcome).toBe('skip');
+  });
+});
+
+// Runs recorded on real guests (harness/compare/fixtures/README.md): compare-fixture.yaml on 6.1.0-47.
+const FIXTURE_61 = path.join(projectRoot, 'harness/compare/fixtures/compare-fixture-6.1.json');
+
+describe('run reasons', () => {
+  it('are the first line of the failure, the crash title, the skip reason or the infra error, as recorded', async () => {
+    const run61 = await readRunResultFile(FIXTURE_61);
+    const shown = (caseId: string) => {
+      const record = runRecordOf(run61.cases.find((result) => result.caseId === caseId)!);
+      return runText(classifyRun(record, ANY));
+    };
+    expect(shown('coin-flip')).toBe('failed: harness/compare/fixtures/compare-fixture.yaml:72:9: step shell: expected exit status 0, got 1');
+    expect(shown('panics-before-6.12')).toBe('crashed: kernel panic: sysrq triggered crash');
+    expect(shown('soft-offline-sysctl')).toBe('skipped: needs enable-soft-offline-sysctl, which 6.1.0-47-amd64 does not have (case requires)');
+    expect(shown('infra-before-6.12')).toBe("infra-error: harness/compare/fixtures/compare-fixture.yaml:57:9: set-up step release failed: helper release t0: no target named 't0'");
+    expect(shown('steady')).toBe('passed');
+    // The longest recorded first line (231 characters) is kept whole: its end says what the kernel did.
+    expect(shown('broken')).toBe(
+      "failed: expected at least 1 kernel event 'memory-failure' with pfn=$t0.pfn=0x10000 result=Ignored; the kernel logged none matching; 'memory-failure' events it did log: Memory failure: 0x10000: recovery action for free buddy page: Recovered",
+    );
+  });
+
+  it('are one line, escaped: a guest\'s text cannot break the terminal or the report', () => {
+    expect(oneLineReason('\n  first line\nsecond line')).toBe('first line');
+    expect(oneLineReason('said \x1b[2J\u202e | `x`')).toBe('said \\x1b[2J\\u{202e} | `x`');
+    expect(oneLineReason(`${'x'.repeat(400)}\nmore`)).toBe(`${'x'.repeat(REASON_MAX_CHARS - 1)}…`);
+    expect(oneLineReason('')).toBeUndefined();
+    expect(oneLineReason(undefined)).toBeUndefined();
+  });
+
+  it('are grouped per round for the progress lines and the reports', () => {
+    const runs = [
+      classifyRun({ ...run('failed', undefined, 0), message: 'step shell: expected exit status 0, got 1' }, ANY),
+      classifyRun(run('passed', undefined, 1), ANY),
+      classifyRun({ ...run('failed', undefined, 2), message: 'step shell: expected exit status 0, got 1' }, ANY),
+      classifyRun({ ...run('infra-error', undefined, 3), message: 'a | b `c` *d*' }, ANY),
+    ];
+    expect(reasonLines(runs)).toEqual(['runs 1, 3 failed: step shell: expected exit status 0, got 1', 'run 4 infra-error: a | b `c` *d*']);
+    expect(plainRuns(runs)).toBe('failed ×2: step shell: expected exit status 0, got 1; passed; infra-error: a | b `c` *d*');
+    expect(markdownCell(markdownRuns(runs))).toBe('failed ×2 `step shell: expected exit status 0, got 1`, passed, infra-error ``a \\| b `c` *d*``');
+    expect(markdownCode('`x`')).toBe('`` `x` ``');
+  });
+
+  it('show a state saved before reasons were kept as it was', () => {
+    const old = { repeatIndex: 0, verdict: 'crashed' as const, crashTitle: WARN, outcome: 'skip' as const, why: `crashed with another title: ${WARN}` };
+    expect(runText(old)).toBe(`crashed with another title: ${WARN}`);
+    expect(reasonLines([old])).toEqual([]);
+    expect(markdownRuns([old])).toBe(`crashed with another title: ${WARN}`);
   });
 });
 
