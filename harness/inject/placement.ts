@@ -10,7 +10,7 @@ export { describePlacement, placementProblem, type TargetPlacement } from './pla
 /** Boot-time allocations sit low; below 256 MiB the helper never looks for free pages. */
 const LOWEST_SEARCH_PFN = 0x10000n;
 const PAGE = 4096n;
-const HUGETLB_POOL_PER_NODE = 4;
+export const HUGETLB_POOL_PER_NODE = 4;
 
 /** The online memory blocks of a node or device, ascending, and the block size. */
 export async function placementBlocks(guest: Guest, placement: TargetPlacement): Promise<{ blocks: number[]; blockBytes: bigint }> {

@@ -11,12 +11,15 @@ export const SCRATCH_MOUNT = '/mnt/scratch';
  */
 export const SCRATCH_FS_MODULES = ['brd', 'crc32c_generic', 'ext4'] as const;
 
+/** The brd RAM disk's size: room for many one-page target files. */
+export const SCRATCH_FS_SIZE_MIB = 64;
+
 /**
  * A RAM disk (brd) with an ext2 filesystem mounted by the ext4 driver (Debian builds have
  * EXT4_USE_FOR_EXT2): block-backed page cache whose lost dirty pages must surface as EIO on
  * fsync, unlike tmpfs/shmem. busybox's mke2fs is what the guest has. Idempotent.
  */
-export async function ensureScratchFs(guest: Guest, sizeMiB = 64): Promise<string> {
+export async function ensureScratchFs(guest: Guest, sizeMiB = SCRATCH_FS_SIZE_MIB): Promise<string> {
   const script = [
     `grep -q ' ${SCRATCH_MOUNT} ' /proc/mounts && exit 0`,
     `[ -b /dev/ram0 ] || modprobe brd rd_nr=1 rd_size=${sizeMiB * 1024} || exit 11`,

@@ -11,7 +11,7 @@ import { checkTopologySteps } from './topology-checks.ts';
 import type { PathIssue } from './validate.ts';
 
 /** Target kinds whose page is a file's, so fsync has something to write back. */
-const FILE_KINDS: readonly TargetKind[] = ['pagecache-clean', 'pagecache-dirty', 'tmpfs-clean', 'tmpfs-dirty', 'shmem'];
+export const FILE_KINDS: readonly TargetKind[] = ['pagecache-clean', 'pagecache-dirty', 'tmpfs-clean', 'tmpfs-dirty', 'shmem'];
 /** Steps that act through the helper's mapping of the page. */
 const OWNER_STEPS = new Set(['fill', 'verify', 'access', 'fsync', 'msync', 'release', 'migrate']);
 /** CPU models whose default vendor is AuthenticAMD under QEMU: the guest panics on any uncorrected MCE. */
@@ -64,9 +64,6 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
       if (kind && action.kind === 'inject' && action.method.startsWith('madvise-') && !TARGET_KINDS[kind].owned) {
         issues.push({ path: at('method'), message: `${action.method} needs a page the helper maps, and a '${kind}' page has no owner to call madvise; use another method, or exclude this combination under exclude:` });
       }
-      if (kind && action.kind === 'verify' && action.seed === null && (kind === 'pagecache-clean' || kind === 'tmpfs-clean') && !filledBefore(steps, action.target, index)) {
-        issues.push({ path: at('target'), message: `a ${kind} target is not filled when prepared (it must stay clean): fill it first, or give the seed to verify against` });
-      }
       if (action.kind === 'inject' && action.method.startsWith('mce-') && guest && (AMD_BY_DEFAULT.test(guest.cpuModel) || guest.cpuModel.includes('vendor=AuthenticAMD')) && !guest.cpuModel.includes('vendor=GenuineIntel')) {
         issues.push({ path: at('method'), message: `${action.method} needs a GenuineIntel guest CPU: with cpuModel '${guest.cpuModel}' the guest panics on any uncorrected machine check; add vendor=GenuineIntel` });
       }
@@ -117,10 +114,6 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
   });
   issues.push(...checkTopologySteps(steps, guest));
   return issues;
-}
-
-function filledBefore(steps: readonly ParsedStep[], target: string, index: number): boolean {
-  return steps.slice(0, index).some((step) => step.action.kind === 'fill' && step.action.target === target);
 }
 
 function outcomeTargets(outcome: StepOutcome): string[] {

@@ -4,13 +4,13 @@ import { SCRATCH_FS_MODULES } from '../inject/scratch-fs.ts';
 import type { Requirement } from './requirement-schema.ts';
 import type { Step } from './step-schema.ts';
 
-type Need = { config?: Record<string, string[]>; modules?: readonly string[] };
+export type Need = { config?: Record<string, string[]>; modules?: readonly string[] };
 
 const Y = ['y'];
 const YM = ['y', 'm'];
 
 /** What each way of injecting needs from the kernel's config. */
-const METHOD_NEEDS: Readonly<Record<InjectionMethod, Need>> = {
+export const METHOD_NEEDS: Readonly<Record<InjectionMethod, Need>> = {
   debugfs: { config: { CONFIG_MEMORY_FAILURE: Y, CONFIG_HWPOISON_INJECT: YM, CONFIG_DEBUG_FS: Y } },
   'debugfs-unpoison': { config: { CONFIG_MEMORY_FAILURE: Y, CONFIG_HWPOISON_INJECT: YM, CONFIG_DEBUG_FS: Y } },
   'madvise-hwpoison': { config: { CONFIG_MEMORY_FAILURE: Y } },
@@ -22,7 +22,7 @@ const METHOD_NEEDS: Readonly<Record<InjectionMethod, Need>> = {
 };
 
 /** What making each kind of target page needs. */
-const TARGET_NEEDS: Readonly<Partial<Record<TargetKind, Need>>> = {
+export const TARGET_NEEDS: Readonly<Partial<Record<TargetKind, Need>>> = {
   thp: { config: { CONFIG_TRANSPARENT_HUGEPAGE: Y } },
   hugetlb: { config: { CONFIG_HUGETLB_PAGE: Y } },
   'hugetlb-free': { config: { CONFIG_HUGETLB_PAGE: Y } },

@@ -33,6 +33,36 @@ export const MEMORY_BLOCK_FIELDS = ['state', 'validZones', 'removable', 'present
 export type MemoryBlockField = (typeof MEMORY_BLOCK_FIELDS)[number];
 
 export const STATE_ROOTS = ['meminfo', 'memoryFailure', 'hugepages', 'memoryBlocks', 'tainted', 'pages'] as const;
+export type StateRoot = (typeof STATE_ROOTS)[number];
+
+/** What a hugepages path reads of a pool: sysfs `nr_hugepages`, `free_hugepages`, `surplus_hugepages`. */
+export const HUGEPAGE_FIELDS = ['nr', 'free', 'surplus'] as const;
+
+/** How each state path is written, what it compares and where the snapshot reads it (harness/state), for the suite docs. */
+export const STATE_PATH_DOCS = {
+  meminfo: { path: 'meminfo.FIELD', value: 'delta in kB (`+4`, `-4`, `0`, `+4 kB`, `at least 4`); `HugePages_*` fields in pages', source: '`/proc/meminfo`' },
+  memoryFailure: {
+    path: 'memoryFailure.NODE.COUNTER',
+    value: `delta; \`COUNTER\` is ${MEMORY_FAILURE_COUNTERS.map((c) => `\`${c}\``).join(', ')}; \`NODE\` is \`node0\`… or \`all\` (summed over nodes)`,
+    source: '`/sys/devices/system/node/NODE/memory_failure/COUNTER` (6.3 and later: feature `per-node-memory-failure-stats`)',
+  },
+  hugepages: {
+    path: 'hugepages.NODE.SIZE.FIELD',
+    value: `delta; \`SIZE\` as sysfs names it (\`2048kB\`), \`FIELD\` ${HUGEPAGE_FIELDS.map((f) => `\`${f}\``).join(', ')}, \`NODE\` \`node0\`… or \`all\`: \`hugepages.all.2048kB.free: -1\``,
+    source: '`/sys/devices/system/node/NODE/hugepages/hugepages-SIZE/FIELD_hugepages`',
+  },
+  memoryBlocks: {
+    path: 'memoryBlocks.BLOCK.FIELD',
+    value: `the value after, or \`{ before, after }\`; \`FIELD\` ${MEMORY_BLOCK_FIELDS.map((f) => `\`${f}\``).join(', ')} (\`removable\` as sysfs prints it, \`1\` or \`0\`; \`present\` whether the block exists); \`BLOCK\` is \`memory12\` or \`$t0\` (the block holding t0's page)`,
+    source: '`/sys/devices/system/memory/memoryN/{state,valid_zones,removable}`',
+  },
+  tainted: { path: 'tainted', value: '`{ added: [M], removed: [] }`: taint letters or names', source: '`/proc/sys/kernel/tainted`' },
+  pages: {
+    path: 'pages.$t0 / pages.0x1234',
+    value: '`{ set: [hwpoison], cleared: [buddy], has: [...], lacks: [...] }`: [kpageflags names](#kpageflags-names) newly set, newly cleared, present after, absent after',
+    source: "`/proc/kpageflags` at the page's PFN (`$t0`: the target's, as prepared or as a `migrate` moved it)",
+  },
+} as const satisfies Record<StateRoot, { path: string; value: string; source: string }>;
 
 /** Whether an expectation key is meant as a state path (then its problems are about the path). */
 export function looksLikeStatePath(key: string): boolean {
@@ -66,7 +96,7 @@ export function parseStateCheck(key: string, value: unknown): Parsed {
       return typeof delta === 'string' ? fail(delta) : { check: { section: 'memoryFailure', node: parts[1] as NodeSelector, counter: counter as MemoryFailureCounter, delta }, issues: [] };
     }
     case 'hugepages': {
-      const fields = ['nr', 'free', 'surplus'];
+      const fields: readonly string[] = HUGEPAGE_FIELDS;
       if (parts.length !== 4 || !NODE.test(parts[1]!) || !/^\d+kB$/.test(parts[2]!) || !fields.includes(parts[3]!)) {
         return keyProblem(`expected hugepages.<node0|all>.<size, e.g. 2048kB>.<nr|free|surplus>${parts[3] ? didYouMean(parts[3], fields) : ''}`);
       }

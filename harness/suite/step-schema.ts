@@ -118,7 +118,11 @@ export const MUST_SUCCEED: readonly StepKind[] = ['target', 'fill', 'release', '
 
 const targetRef = z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema }));
 const seedSchema = z.number().int().min(0).max(0xffff_ffff);
-/** prepareTarget fills owned pages with this seed, so a plain `verify: t0` checks against it. */
+/**
+ * The seed `fill: t0` writes when none is given. It is not what preparation leaves: a new
+ * owned page holds PREPARED_FILL_SEED's pattern (harness/inject/targets.ts), and a plain
+ * `verify: t0` checks against the target's last seed, that one until a `fill`.
+ */
 export const DEFAULT_FILL_SEED = 0x5eed;
 
 const bigintSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/, 'a number or hex string')]).transform((value) => BigInt(value));
@@ -147,7 +151,8 @@ const OUTCOME_FIELDS = {
   node: z.number().int().min(0),
   fromNode: z.number().int().min(0),
 } as const;
-type OutcomeField = keyof typeof OUTCOME_FIELDS;
+export type OutcomeField = keyof typeof OUTCOME_FIELDS;
+export const OUTCOME_FIELD_NAMES = Object.keys(OUTCOME_FIELDS) as OutcomeField[];
 
 interface KindSpec {
   value: z.ZodType;

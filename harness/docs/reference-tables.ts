@@ -1,0 +1,197 @@
+import { parse as parseYaml } from 'yaml';
+import { INJECTORS } from '../inject/injectors.ts';
+import { INJECTION_METHODS, type InjectionMethod } from '../inject/injection.ts';
+import { placementProblem } from '../inject/placement-spec.ts';
+import { HUGETLB_POOL_PER_NODE } from '../inject/placement.ts';
+import { SCRATCH_MOUNT } from '../inject/scratch-fs.ts';
+import { HUGETLB_POOL, PREPARED_FILL_SEED, TARGET_KINDS, type TargetKind } from '../inject/targets.ts';
+import { defaultStepTimeoutMs } from '../runner/run-step.ts';
+import { KPAGEFLAG_BITS } from '../state/kpageflags.ts';
+import { EVENT_DESCRIPTIONS, EVENT_FIELDS, EVENT_TYPES, FIELD_KIND_DOCS, type FieldKind } from '../suite/event-vocabulary.ts';
+import { KERNEL_FEATURES, FEATURE_NAMES } from '../suite/features.ts';
+import { METHOD_NEEDS, TARGET_NEEDS, type Need } from '../suite/implied-requirements.ts';
+import { STATE_PATH_DOCS, STATE_ROOTS } from '../suite/state-expectation.ts';
+import { OUTCOME_FIELD_DOCS, STEP_DOCS } from '../suite/step-docs.ts';
+import { DEFAULT_FILL_SEED, MUST_SUCCEED, OUTCOME_FIELD_NAMES, STEP_KIND_NAMES, STEP_KINDS, stepSchema, type Step, type StepKind } from '../suite/step-schema.ts';
+import { defaultGuestSpec } from '../vm/guest-spec.ts';
+import { code, codeList, duration, table } from './markdown.ts';
+
+/**
+ * The reference tables of suites/README.md (and the short lists in README.md), rendered from
+ * the tables lint and the runner use, so the docs cannot name a step, field or kind the code
+ * does not know, or miss one it does.
+ */
+
+/** A documented step form as the schema reads it; a form that does not parse is a bug in the docs. */
+export function parseStepForm(form: string): Step {
+  const parsed = stepSchema.safeParse(parseYaml(form));
+  if (!parsed.success) throw new Error(`the documented step \`${form}\` does not parse: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  return { ...parsed.data, index: 0, location: { file: 'suites/README.md', line: 1, column: 1 }, text: form };
+}
+
+/** The step's own duration that its default deadline is counted from (sleep, `within:`), if any. */
+function ownDuration(step: Step): { value: number; with: (ms: number) => Step; name: string } | null {
+  const action = step.action;
+  if (action.kind === 'sleep') return { value: action.ms, with: (ms) => ({ ...step, action: { ...action, ms } }), name: 'the sleep' };
+  if (action.kind === 'dimm' || action.kind === 'virtioMem') return { value: action.withinMs, with: (ms) => ({ ...step, action: { ...action, withinMs: ms } }), name: '`within`' };
+  return null;
+}
+
+/** The default deadline, said as "within + 60s" where it grows with the step's own wait. */
+function defaultDeadline(step: Step): string {
+  const base = defaultStepTimeoutMs(step);
+  const own = ownDuration(step);
+  if (own && defaultStepTimeoutMs(own.with(own.value + 1000)) === base + 1000) return `${own.name} + ${duration(base - own.value)}`;
+  return duration(base);
+}
+
+function withoutExpect(kind: StepKind): string {
+  const spec = STEP_KINDS[kind];
+  const doc = STEP_DOCS[kind];
+  if (MUST_SUCCEED.includes(kind)) return 'must work, else the case stops as an infra error (broken, not a kernel failure)';
+  if (spec.defaultExpect) return `expects ${code(Object.entries(spec.defaultExpect).map(([field, value]) => `${field}: ${String(value)}`).join(', '))}`;
+  if (doc.failure) return doc.failure;
+  if (spec.outcomes.length > 0) return 'recorded; checked only where `expect:` says';
+  return '—';
+}
+
+export function stepsTable(): string {
+  const rows = STEP_KIND_NAMES.map((kind) => {
+    const doc = STEP_DOCS[kind];
+    const steps = doc.forms.map(parseStepForm);
+    const wrong = steps.find((step) => step.action.kind !== kind);
+    if (wrong) throw new Error(`the documented ${kind} step \`${wrong.text}\` parses as a ${wrong.action.kind} step`);
+    const outcomes = STEP_KINDS[kind].outcomes;
+    return [codeList(doc.forms, ' / '), doc.does, outcomes.length > 0 ? codeList(outcomes) : '—', withoutExpect(kind), defaultDeadline(steps[0]!)];
+  });
+  return table(['step', 'does', '`expect:` fields', 'without `expect:`', 'deadline'], rows);
+}
+
+export function stepOutcomesTable(): string {
+  const rows = OUTCOME_FIELD_NAMES.map((field) => {
+    const steps = STEP_KIND_NAMES.filter((kind) => STEP_KINDS[kind].outcomes.includes(field));
+    const doc = OUTCOME_FIELD_DOCS[field];
+    // Each form must be one the first of those steps accepts, as a suite would write it.
+    for (const form of doc.forms) {
+      const kind = steps[0]!;
+      const step = parseYaml(STEP_DOCS[kind].forms[0]!) as Record<string, unknown>;
+      const parsed = stepSchema.safeParse({ ...step, expect: parseYaml(form) });
+      if (!parsed.success) throw new Error(`the documented outcome \`${form}\` does not parse on a ${kind} step: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+    }
+    return [codeList(doc.forms, ' / '), steps.join(', '), doc.meaning];
+  });
+  return table(['field', 'steps', 'meaning'], rows);
+}
+
+function needsText(need: Need | undefined): string {
+  if (!need) return '—';
+  const config = Object.entries(need.config ?? {}).map(([option, accepted]) => code(`${option}=${accepted.join('/')}`));
+  const modules = need.modules && need.modules.length > 0 ? [`modules ${codeList(need.modules)}`] : [];
+  return [...config, ...modules].join(', ') || '—';
+}
+
+function placementText(kind: TargetKind): string {
+  const ways = [placementProblem(kind, { node: 0 }) === null ? '`node`' : null, placementProblem(kind, { device: 'd0' }) === null ? '`device`' : null].filter((way) => way !== null);
+  return ways.length > 0 ? ways.join(', ') : '—';
+}
+
+export function targetKindsTable(): string {
+  const rows = (Object.keys(TARGET_KINDS) as TargetKind[]).map((kind) => {
+    const spec = TARGET_KINDS[kind];
+    return [code(kind), spec.description, spec.effect, spec.owned ? 'yes' : 'no', placementText(kind), needsText(TARGET_NEEDS[kind])];
+  });
+  const notes = [
+    `- **hugetlb pool.** \`hugetlb\` and \`hugetlb-free\` write ${HUGETLB_POOL} to \`vm.nr_hugepages\` whatever an earlier \`sysctl: { vm.nr_hugepages: N }\` step set (a smaller pool grows, a larger one shrinks); a case that needs another size writes it after the \`target\` step.`,
+    `- **Files.** File kinds live at \`${SCRATCH_MOUNT}/<name>.data\` (\`pagecache-*\`) and \`/tmp/<name>.data\` (\`tmpfs-*\`), \`<name>\` the target's name; \`release\` deletes them. Page-cache targets use whatever filesystem is mounted at \`${SCRATCH_MOUNT}\`, so a case can first put one on pmem (\`mke2fs\` and \`mount -o dax=always /dev/pmem0 ${SCRATCH_MOUNT}\` in a \`shell\` step: see \`pmem/fsdax-*\`).`,
+    `- **Placement.** \`node: N\` on a page nobody maps searches the node's online memory blocks for one (\`hugetlb-free\` first grows the node's 2 MiB pool by ${HUGETLB_POOL_PER_NODE} pages); on a page the helper maps it allocates the page, then moves it there with move_pages(2) (\`hugetlb\` first grows the node's pool by ${HUGETLB_POOL_PER_NODE}, for the page to move into). \`device: ID\` searches the online blocks of a memory device (a DIMM, NVDIMM or virtio-mem id): see [memory topology](#memory-topology-at-runtime).`,
+  ];
+  return `${table(['kind', 'the page', 'what preparing it does in the guest', 'helper maps it', 'placement', 'needs (implied)'], rows)}\n\n${notes.join('\n')}`;
+}
+
+/** A page nobody maps: the injectors that refuse it need an owner. */
+const UNOWNED_PROBE = { kind: 'free', pfn: 0x10000n };
+
+function needsOwner(method: InjectionMethod): boolean {
+  return INJECTORS[method].refuse(UNOWNED_PROBE) !== null;
+}
+
+/** What a method's guestRequirements changes in the default guest: the suite must ask for it (lint checks). */
+function guestNeeds(method: InjectionMethod): string {
+  const adapt = INJECTORS[method].guestRequirements;
+  if (!adapt) return '—';
+  const base = defaultGuestSpec();
+  const wanted = adapt(base);
+  const parts: string[] = [];
+  if (wanted.cpus !== base.cpus) parts.push(code(`cpus: ${wanted.cpus}`));
+  const added = wanted.cmdline.filter((word) => !base.cmdline.includes(word));
+  if (added.length > 0) parts.push(code(`cmdline: [${added.map((word) => `'${word}'`).join(', ')}]`));
+  return parts.join(', ');
+}
+
+export function injectionMethodsTable(): string {
+  const rows = INJECTION_METHODS.map((method) => [
+    code(method),
+    INJECTORS[method].description,
+    needsOwner(method) ? 'one the helper maps' : 'any',
+    needsText(METHOD_NEEDS[method]),
+    guestNeeds(method),
+  ]);
+  return table(['method', 'does', 'target', 'needs (implied)', 'guest'], rows);
+}
+
+function fieldKindText(kind: FieldKind): string {
+  return typeof kind === 'object' ? codeList(kind.oneOf, ' ') : kind;
+}
+
+export function eventFieldKindsTable(): string {
+  const kinds = Object.keys(FIELD_KIND_DOCS) as (keyof typeof FIELD_KIND_DOCS)[];
+  return table(['kind', 'a suite writes'], kinds.map((kind) => [kind === 'oneOf' ? 'listed values' : code(kind), FIELD_KIND_DOCS[kind]]));
+}
+
+export function eventTypesTable(): string {
+  const rows = EVENT_TYPES.map((type) => {
+    const fields = Object.entries(EVENT_FIELDS[type] as Readonly<Record<string, FieldKind>>);
+    return [code(type), fields.length > 0 ? fields.map(([name, kind]) => `${code(name)} (${fieldKindText(kind)})`).join(', ') : '—', EVENT_DESCRIPTIONS[type]];
+  });
+  return table(['type', 'fields', 'what the kernel printed'], rows);
+}
+
+export function statePathsTable(): string {
+  return table(['path', 'value', 'read from'], STATE_ROOTS.map((root) => {
+    const doc = STATE_PATH_DOCS[root];
+    return [doc.path.split(' / ').map(code).join(' / '), doc.value, doc.source];
+  }));
+}
+
+export function kpageflagsTable(): string {
+  const rows = Object.entries(KPAGEFLAG_BITS).map(([bit, name]) => [code(name), bit]);
+  return table(['name', 'bit'], rows);
+}
+
+export function featuresTable(): string {
+  const rows = FEATURE_NAMES.map((name) => {
+    const feature = KERNEL_FEATURES[name];
+    return [code(name), feature.description, code(feature.kernel), codeList(feature.config), code(feature.probe), feature.reference];
+  });
+  return table(['feature', 'what', 'kernels', 'config (y)', 'shown by', 'upstream commit'], rows);
+}
+
+/** README.md's inject section: the methods, one line each. */
+export function readmeInjectMethods(): string {
+  return INJECTION_METHODS.map((method) => `- ${code(method)}: ${INJECTORS[method].description}`).join('\n');
+}
+
+/** README.md's inject section: the target kinds, pointing at what each does. */
+export function readmeTargetKinds(): string {
+  return `Targets (what each changes in the guest: [suites/README.md](suites/README.md#target-kinds)): ${codeList(Object.keys(TARGET_KINDS))}.`;
+}
+
+/** How the data pattern's seed goes from step to step (the seeds are the code's constants). */
+export function dataPatternsText(): string {
+  const fillSeed = `${code(`0x${DEFAULT_FILL_SEED.toString(16)}`)} (${DEFAULT_FILL_SEED})`;
+  return [
+    `- \`target:\` leaves every page the helper maps holding the seed-${PREPARED_FILL_SEED} pattern (\`*-clean\` kinds get it through their file, so \`pagecache-clean\` stays clean); pages nobody maps are not written.`,
+    `- \`fill: t0\` writes the seed-${fillSeed} pattern; \`fill: { target: t0, seed: 7 }\` seed 7's.`,
+    `- \`verify: t0\` and the \`target: t0, data: intact|corrupt\` expectation compare with the target's last seed: ${PREPARED_FILL_SEED} after \`target:\`, else the last \`fill\`'s; \`verify: { target: t0, seed: N }\` with N's.`,
+  ].join('\n');
+}
