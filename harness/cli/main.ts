@@ -15,6 +15,7 @@ import { registerLintCommand } from './commands/lint.ts';
 import { registerMergeCommand } from './commands/merge.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerShellCommand } from './commands/shell.ts';
+import { registerDryRun } from './dry-run.ts';
 import { registerHostCheck } from './host-commands.ts';
 import { harnessVersion } from './version.ts';
 
@@ -24,6 +25,7 @@ const program = new Command('memharness')
   .showHelpAfterError()
   .exitOverride();
 
+registerDryRun(program); // first of the preAction hooks: a dry run ends before the others do work
 registerHostCheck(program);
 
 registerDoctorCommand(program);
