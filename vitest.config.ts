@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` never boots a guest and runs in seconds; `guest` boots real kernels in
-// QEMU, so it runs its files one at a time (2-core CI) with generous timeouts.
+// Three projects: `unit` never boots a guest and runs in seconds; `browser` opens report.html
+// in headless Chromium (installed with apt by the tests themselves when missing, hence the
+// long hook timeout); `guest` boots real kernels in QEMU, so it runs its files one at a time
+// (2-core CI) with generous timeouts.
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +11,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['harness/**/*.test.ts'],
-          exclude: ['harness/**/*.guest.test.ts'],
+          exclude: ['harness/**/*.guest.test.ts', 'harness/**/*.browser.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['harness/**/*.browser.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mergeRunResults } from '../results/merge-run-results.ts';
 import { readRunResult } from '../results/read-run-result.ts';
 import { HarnessError } from '../util/errors.ts';
-import { createReporters, parseReporterNames } from './create-reporters.ts';
+import { createReporters, DEFAULT_REPORTERS, parseReporterNames } from './create-reporters.ts';
 import { replayToReporters } from './replay.ts';
 import { checkKtap } from './testing/ktap-v1-checker.ts';
 import { sampleRun } from './testing/sample-run.ts';
@@ -50,6 +50,12 @@ describe('createReporters', () => {
     expect(names(['list', 'html'])).toEqual(['json', 'html', 'list']);
     expect(names(['junit'], false)).toEqual(['junit']);
     expect(names(['list', 'json', 'junit', 'ktap', 'html'])).toEqual(['json', 'junit', 'ktap', 'html', 'list']);
+  });
+
+  it('by default writes results.json and report.html, and prints to the terminal', () => {
+    expect(DEFAULT_REPORTERS).toEqual(['list', 'json', 'html']);
+    const reporters = createReporters(DEFAULT_REPORTERS, { outputDir: dir, stdout: stdout(), isTTY: false });
+    expect(reporters.reporters.map((reporter) => reporter.name)).toEqual(['json', 'html', 'list']);
   });
 
   it('regenerates every output from a merged RunResult', async () => {

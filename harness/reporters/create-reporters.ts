@@ -12,7 +12,8 @@ import { coloursWanted } from './text/colours.ts';
 export const REPORTER_NAMES = ['list', 'json', 'junit', 'ktap', 'html', 'kcidb'] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];
 
-export const DEFAULT_REPORTERS: readonly ReporterName[] = ['list', 'json'];
+/** `run` and `backport-check` without --reporter: the terminal, results.json and report.html. */
+export const DEFAULT_REPORTERS: readonly ReporterName[] = ['list', 'json', 'html'];
 
 export interface CreateReportersOptions {
   /** The run directory: results.json, junit.xml, results.ktap, report.html and kcidb.json go here. */

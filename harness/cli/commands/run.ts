@@ -4,7 +4,8 @@ import { writeComparison } from '../../compare/write-comparison.ts';
 import { loadRunRef } from '../../results/load-run-ref.ts';
 import { defaultResultsRoot, pruneRuns } from '../../results/run-dirs.ts';
 import { EXIT_INFRA } from '../../util/errors.ts';
-import { DEFAULT_REPORTERS } from '../../reporters/create-reporters.ts';
+import { DEFAULT_REPORTERS, parseReporterNames } from '../../reporters/create-reporters.ts';
+import { htmlReportLocation } from '../../reporters/html-reporter.ts';
 import { parseShard, type Shard } from '../../runner/run-plan.ts';
 import { runSuites } from '../../runner/run-suites.ts';
 import { defaultSuitesDir } from '../default-suites-dir.ts';
@@ -63,8 +64,9 @@ async function keepNewestRuns(keep: number, runDir: string, protect: readonly st
 
 /**
  * `memharness run [suites...]`: runs suites on one kernel and writes results/<run-id>/
- * (results.json always; junit.xml, results.ktap, report.html as asked). Exit code: 0 all
- * passed, 1 the kernel failed a case, 2 infrastructure or suite problems, 130 interrupted.
+ * (results.json always, report.html by default; junit.xml, results.ktap, kcidb.json as
+ * asked). Exit code: 0 all passed, 1 the kernel failed a case, 2 infrastructure or suite
+ * problems, 130 interrupted.
  */
 export function registerRunCommand(program: Command): void {
   program
@@ -92,12 +94,13 @@ export function registerRunCommand(program: Command): void {
     .action(async (paths: string[], options: RunCliOptions) => {
       // Read before the run starts, so `latest` means the previous run and a bad baseline costs no boot.
       const baseline = options.baseline && !options.list ? await loadRunRef(options.baseline) : null;
+      const reporters = options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS];
       const outcome = await runSuites({
         paths: paths.length > 0 ? paths : [defaultSuitesDir()],
         kernels: [...options.kernel, ...options.kernels],
         ...(options.shard ? { shard: options.shard } : {}),
         output: options.output,
-        reporters: options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS],
+        reporters,
         retries: options.retries,
         repeatEach: options.repeatEach,
         workers: options.workers,
@@ -114,5 +117,8 @@ export function registerRunCommand(program: Command): void {
         process.exitCode = await writeComparison(baseline, await loadRunRef(outcome.runDir), outcome.runDir);
       }
       if (options.keep !== undefined && outcome.runDir) await keepNewestRuns(options.keep, outcome.runDir, baseline ? [baseline.dir] : []);
+      // The last lines printed, after compare's summary (whose categories the report now shows).
+      const report = outcome.runDir && outcome.run && parseReporterNames(reporters).includes('html') ? await htmlReportLocation(outcome.runDir, outcome.run) : null;
+      if (report) process.stdout.write(report);
     });
 }

@@ -1,4 +1,5 @@
-import { VERDICTS, type CaseResult, type RunResult, type Verdict } from '../../results/run-result.ts';
+import type { Comparison } from '../../compare/comparison.ts';
+import { VERDICTS, type CaseResult, type RunResult, type StepRecord, type Verdict } from '../../results/run-result.ts';
 import { caseName, kernelLabel } from '../case-naming.ts';
 import { caseProblem } from '../case-problem.ts';
 import type { RunError } from '../reporter.ts';
@@ -8,6 +9,8 @@ import { escapeControl } from '../text/escape-text.ts';
 import { formatDuration } from '../text/format-duration.ts';
 import { VERDICT_STYLES } from '../verdict-style.ts';
 import { ByteBudget, readArtifactSlice, type ArtifactSlice } from './artifact-slice.ts';
+import { comparisonSlot, indexComparison, type HtmlCaseComparison, type HtmlComparison } from './comparison-model.ts';
+import { buildMatrix, shortKernelLabels, VERDICT_WORDS, verdictBar, type HtmlMatrix } from './matrix-model.ts';
 
 /**
  * Everything report.html shows, already turned into plain strings: guest text has its control
@@ -28,9 +31,29 @@ export interface HtmlReportModel {
   accelReason: string;
   shard: string;
   verdicts: Array<{ verdict: Verdict; label: string; symbol: string; count: number }>;
+  /** All results' verdicts as stacked segments, in percent. */
+  bar: Array<{ verdict: Verdict; x: string; width: string; count: number }>;
   kernels: Array<{ id: string; label: string; counts: number[]; total: number }>;
+  /** Suite ids, sorted (the matrix groups its rows by suite in this order). */
+  suites: string[];
   errors: string[];
   cases: HtmlCase[];
+  /** The case × kernel matrix: for a run over two kernels or more, null otherwise. */
+  matrix: HtmlMatrix | null;
+  /** compare's categories against the baseline (`run --baseline`, `compare`), null without one. */
+  comparison: HtmlComparison | null;
+}
+
+export interface HtmlStep {
+  location: string;
+  kind: string;
+  status: string;
+  summary: string;
+  duration: string;
+  /** "exit 0", "no exit status", or empty when the step has none (not a shell step, or older results). */
+  exit: string;
+  /** Its stdout and stderr as kept in results.json, when it printed anything. */
+  output: Array<{ stream: 'stdout' | 'stderr'; text: string; lines: number; note: string }>;
 }
 
 export interface HtmlCase {
@@ -54,11 +77,15 @@ export interface HtmlCase {
   injections: Array<{ method: string; target: string; action: string; window: string; result: string }>;
   events: Array<{ at: string; type: string; text: string; fields: string }>;
   /** The last attempt's steps and expectation items, with what became of each (not-applicable: its when: did not hold here). */
-  steps: Array<{ location: string; kind: string; status: string; summary: string; duration: string }>;
+  steps: HtmlStep[];
   checks: Array<{ location: string; text: string; status: string; message: string }>;
   stateDiff: string;
   logs: Array<{ name: string; slice: ArtifactSlice }>;
   artifacts: Array<[string, string]>;
+  /** Against the baseline, when the report has one. */
+  comparison: HtmlCaseComparison | null;
+  /** The same case on every kernel of the run (a matrix row), when it has several. */
+  siblings: Array<{ anchor: string | null; kernelLabel: string; short: string; verdict: Verdict | null; symbol: string; word: string; current: boolean }>;
 }
 
 export interface ReportModelOptions {
@@ -69,6 +96,10 @@ export interface ReportModelOptions {
   /** For all artifact slices of the report together. */
   maxTotalArtifactBytes?: number;
   maxValueChars?: number;
+  /** A step's stdout or stderr (already capped in results.json; this is the report's own limit). */
+  maxStepOutputChars?: number;
+  /** The run compared with its baseline: categories in the matrix and the details. */
+  comparison?: Comparison;
 }
 
 const LOG_ARTIFACTS = ['console', 'dmesg'] as const;
@@ -81,11 +112,53 @@ function guestBlock(text: string, max: number): string {
   return capText(escapeControl(text, { multiline: true }), max);
 }
 
+/** uname -r comes from the guest too. */
+function kernelName(kernel: CaseResult['kernel']): string {
+  return guestLine(kernelLabel(kernel), 200);
+}
+
 function eventFields(event: CaseResult['events'][number]): string {
   const { type: _type, text: _text, atMs: _atMs, ...fields } = event;
   return Object.entries(fields)
     .map(([name, value]) => `${name}=${typeof value === 'string' ? value : describeValue(value)}`)
     .join(' ');
+}
+
+/** Read whether or not results.json (or the model of this harness) has the field: older results lack it. */
+function stepField(step: StepRecord, name: 'stdout' | 'stderr' | 'exit'): unknown {
+  return (step as unknown as Record<string, unknown>)[name];
+}
+
+function countLines(text: string): number {
+  const trimmed = text.replace(/\n$/, '');
+  return trimmed === '' ? 0 : trimmed.split('\n').length;
+}
+
+function stepModel(step: StepRecord, options: ReportModelOptions, budget: ByteBudget): HtmlStep {
+  const exit = stepField(step, 'exit');
+  const output: HtmlStep['output'] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const raw = stepField(step, stream);
+    if (typeof raw !== 'string') continue;
+    const text = guestBlock(raw, options.maxStepOutputChars ?? 16 * 1024);
+    const granted = budget.take(Buffer.byteLength(text));
+    const shown = granted >= Buffer.byteLength(text) ? text : capText(text, granted);
+    output.push({
+      stream,
+      text: shown,
+      lines: countLines(raw),
+      note: shown === text ? '' : 'shortened: the report reached its size limit; results.json has the rest',
+    });
+  }
+  return {
+    location: step.location,
+    kind: step.kind,
+    status: step.status,
+    summary: guestLine(step.summary, 1000),
+    duration: `${step.durationMs} ms`,
+    exit: typeof exit === 'number' ? `exit ${exit}` : exit === null ? 'no exit status' : '',
+    output,
+  };
 }
 
 async function caseModel(result: CaseResult, index: number, options: ReportModelOptions, budget: ByteBudget): Promise<HtmlCase> {
@@ -105,7 +178,7 @@ async function caseModel(result: CaseResult, index: number, options: ReportModel
     verdictLabel: style.label,
     symbol: style.symbol,
     kernelId: result.kernel.id,
-    kernelLabel: kernelLabel(result.kernel),
+    kernelLabel: kernelName(result.kernel),
     suite: result.suite,
     name: guestLine(caseName(result), 500),
     key: guestLine(result.key, 500),
@@ -159,13 +232,7 @@ async function caseModel(result: CaseResult, index: number, options: ReportModel
       text: guestLine(event.text, 2000),
       fields: guestLine(eventFields(event), 2000),
     })),
-    steps: (result.steps ?? []).map((step) => ({
-      location: step.location,
-      kind: step.kind,
-      status: step.status,
-      summary: guestLine(step.summary, 1000),
-      duration: `${step.durationMs} ms`,
-    })),
+    steps: (result.steps ?? []).map((step) => stepModel(step, options, budget)),
     checks: (result.checks ?? []).map((check) => ({
       location: check.location,
       text: guestLine(check.text, 500),
@@ -177,6 +244,8 @@ async function caseModel(result: CaseResult, index: number, options: ReportModel
     artifacts: Object.entries(result.artifacts)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([name, file]) => [name, guestLine(file, 500)]),
+    comparison: null,
+    siblings: [],
   };
 }
 
@@ -186,15 +255,45 @@ export async function buildReportModel(run: RunResult, options: ReportModelOptio
   for (const [index, result] of run.cases.entries()) cases.push(await caseModel(result, index, options, budget));
 
   const kernels = new Map<string, HtmlReportModel['kernels'][number]>();
-  for (const kernel of run.kernels) kernels.set(kernel.id, { id: kernel.id, label: kernelLabel(kernel), counts: VERDICTS.map(() => 0), total: 0 });
+  for (const kernel of run.kernels) kernels.set(kernel.id, { id: kernel.id, label: kernelName(kernel), counts: VERDICTS.map(() => 0), total: 0 });
   for (const result of run.cases) {
     let entry = kernels.get(result.kernel.id);
     if (!entry) {
-      entry = { id: result.kernel.id, label: kernelLabel(result.kernel), counts: VERDICTS.map(() => 0), total: 0 };
+      entry = { id: result.kernel.id, label: kernelName(result.kernel), counts: VERDICTS.map(() => 0), total: 0 };
       kernels.set(result.kernel.id, entry);
     }
     entry.counts[VERDICTS.indexOf(result.verdict)]!++;
     entry.total++;
+  }
+
+  const comparison = options.comparison ? indexComparison(options.comparison) : null;
+  if (comparison) for (const [index, result] of run.cases.entries()) cases[index]!.comparison = comparison.byCase.get(comparisonSlot(result.kernel.id, result.key)) ?? null;
+
+  const columns = [...kernels.values()];
+  const matrix =
+    columns.length > 1
+      ? buildMatrix(
+          run.cases.map((result, index) => ({ result, anchor: cases[index]!.anchor, name: cases[index]!.name, problem: cases[index]!.problem })),
+          columns,
+          comparison,
+        )
+      : null;
+  if (matrix) {
+    const shorts = shortKernelLabels(columns.map((kernel) => kernel.label));
+    const rowOf = new Map(matrix.groups.flatMap((group) => group.rows.flatMap((row) => row.cells.filter((cell) => cell.anchor).map((cell) => [cell.anchor!, row] as const))));
+    for (const entry of cases) {
+      const row = rowOf.get(entry.anchor);
+      if (!row) continue;
+      entry.siblings = row.cells.map((cell, column) => ({
+        anchor: cell.anchor,
+        kernelLabel: columns[column]!.label,
+        short: shorts[column]!,
+        verdict: cell.verdict,
+        symbol: cell.symbol,
+        word: cell.verdict ? VERDICT_WORDS[cell.verdict] || cell.verdict : 'not run',
+        current: cell.anchor === entry.anchor,
+      }));
+    }
   }
 
   return {
@@ -216,8 +315,12 @@ export async function buildReportModel(run: RunResult, options: ReportModelOptio
       symbol: VERDICT_STYLES[verdict].symbol,
       count: run.cases.filter((result) => result.verdict === verdict).length,
     })),
-    kernels: [...kernels.values()],
+    bar: verdictBar(run.cases, true),
+    kernels: columns,
+    suites: [...new Set(run.cases.map((result) => result.suite))].sort(),
     errors: (options.errors ?? []).map((error) => guestBlock(error.message, 4096)),
     cases,
+    matrix,
+    comparison: comparison?.summary ?? null,
   };
 }
