@@ -1,6 +1,7 @@
 /**
  * npm run bench:gitlab-ci-local -- [--shards N] [--kernels LIST] [--suites PATHS] [--grep RE]
  *                                   [--workers N] [--nights N] [--keep] [--dry-run | --jobs-dry-run]
+ *                                   [--pipeline FILE]
  *
  * The GitLab example (docs/ci/gitlab-ci.yml) for real, on this machine: gitlab-ci-local runs
  * its jobs in shells on the host (--force-shell-executor, since the jobs name an image;
@@ -48,6 +49,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     'jobs-dry-run': { type: 'boolean', default: false },
+    // Another pipeline file to run the same way (default: the example, from the clone).
+    pipeline: { type: 'string' },
   },
 });
 
@@ -86,7 +89,7 @@ interface JobTiming {
   status: string;
   /** gitlab-ci-local's own figure for the job. */
   wallMs: number;
-  /** From the job's start to its memharness line (npm ci and the like). */
+  /** From the job's start to the first line after `npm ci` (else to its first memharness line). */
   setupMs: number;
 }
 
@@ -95,19 +98,27 @@ interface JobTiming {
  * lines, and the summary (`PASS  [ 2.1 min] memharness-shard: [1/2]`) at the end.
  */
 function parseTimings(output: string): { jobs: JobTiming[]; pipelineMs: number } {
-  const setup = new Map<string, number>();
+  const afterNpmCi = new Map<string, number>();
+  const firstMemharness = new Map<string, number>();
+  const sawNpmCi = new Set<string>();
   const jobs: JobTiming[] = [];
   let pipelineMs = Number.NaN;
   for (const raw of output.split('\n')) {
     const line = raw.replace(ANSI, '');
+    // A multi-line script item shows as its first line only ("# collapsed multi-line command").
     const step = /^\[\d\d:\d\d:\d\d\s+([\d.]+\s*\S+)\]\s+(.+?)\s+\$ (.*)$/.exec(line);
-    if (step && /\bmemharness\b/.test(step[3]!) && !setup.has(step[2]!)) setup.set(step[2]!, durationMs(step[1]!));
+    if (step) {
+      const [, elapsed, job, command] = step as unknown as [string, string, string, string];
+      if (sawNpmCi.has(job) && !afterNpmCi.has(job)) afterNpmCi.set(job, durationMs(elapsed));
+      if (/^npm ci\b/.test(command)) sawNpmCi.add(job);
+      if (/\bmemharness\b/.test(command) && !firstMemharness.has(job)) firstMemharness.set(job, durationMs(elapsed));
+    }
     const summary = /^\s*(PASS|FAIL|WARN)\s+\[\s*([\d.]+\s*\S+?)\s*\]\s+(.+?)\s*$/.exec(line);
     if (summary) jobs.push({ status: summary[1]!, wallMs: durationMs(summary[2]!), job: summary[3]!, setupMs: Number.NaN });
     const total = /pipeline finished in (.+)$/.exec(line);
     if (total) pipelineMs = durationMs(total[1]!);
   }
-  for (const job of jobs) job.setupMs = setup.get(job.job) ?? Number.NaN;
+  for (const job of jobs) job.setupMs = afterNpmCi.get(job.job) ?? firstMemharness.get(job.job) ?? Number.NaN;
   return { jobs, pipelineMs };
 }
 
@@ -157,9 +168,10 @@ await execa('git', ['config', 'user.name', 'memharness bench'], { cwd: repo });
 await execa('git', ['config', 'user.email', 'bench@memharness.invalid'], { cwd: repo });
 
 // The example as written, but for the number of shards (GitLab's `parallel` takes no variable).
-const pipeline = YAML.parseDocument(await fs.readFile(path.join(repo, EXAMPLE), 'utf8'));
+const source = values.pipeline ? path.resolve(values.pipeline) : path.join(repo, EXAMPLE);
+const pipeline = YAML.parseDocument(await fs.readFile(source, 'utf8'));
 const written = pipeline.getIn([SHARD_JOB, 'parallel']);
-if (typeof written !== 'number') throw new Error(`bench: ${EXAMPLE} has no ${SHARD_JOB}.parallel`);
+if (typeof written !== 'number') throw new Error(`bench: ${source} has no ${SHARD_JOB}.parallel`);
 pipeline.setIn([SHARD_JOB, 'parallel'], shards);
 await fs.writeFile(path.join(repo, PIPELINE_FILE), pipeline.toString());
 
@@ -196,7 +208,7 @@ function gitlabCiLocal(stateDir: string, vars: Record<string, string>, extra: st
 const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 process.stdout.write(
-  `bench: ${EXAMPLE} at ${commit} under ${GITLAB_CI_LOCAL}: ${shards} shard(s) (the file says ${written}), kernels ${values.kernels}, ` +
+  `bench: ${values.pipeline ?? EXAMPLE} at ${commit} under ${GITLAB_CI_LOCAL}: ${shards} shard(s) (the file says ${written}), kernels ${values.kernels}, ` +
     `suites ${values.suites}, grep ${values.grep}, ${values.workers} worker(s) a shard, ${nights} night(s); kernel cache ${kernelCache}; work dir ${work}\n`,
 );
 
@@ -260,11 +272,11 @@ for (let night = 1; night <= nights; night++) {
 }
 const totalMs = Date.now() - started;
 
-process.stdout.write(`\n=== gitlab-ci-local bench: ${EXAMPLE} at ${commit}, ${shards} shards in parallel, kernels ${values.kernels}, grep ${values.grep}\n`);
+process.stdout.write(`\n=== gitlab-ci-local bench: ${values.pipeline ?? EXAMPLE} at ${commit}, ${shards} shards in parallel, kernels ${values.kernels}, grep ${values.grep}\n`);
 for (const night of results) {
   process.stdout.write(`\nnight ${night.night} (${night.night === 1 ? 'no baseline' : `baseline: night ${night.night - 1}'s merged run`}): exit ${night.exitCode}\n`);
   const width = Math.max(4, ...night.jobs.map((job) => job.job.length));
-  process.stdout.write(`  ${'job'.padEnd(width)}  status  setup     memharness  wall\n`);
+  process.stdout.write(`  ${'job'.padEnd(width)}  status  setup     the rest    wall     (setup: npm ci, until the job's next line)\n`);
   for (const job of night.jobs) {
     const rest = Number.isFinite(job.setupMs) ? job.wallMs - job.setupMs : Number.NaN;
     process.stdout.write(`  ${job.job.padEnd(width)}  ${job.status.padEnd(6)}  ${seconds(job.setupMs).padEnd(8)}  ${seconds(rest).padEnd(10)}  ${seconds(job.wallMs)}\n`);
