@@ -1,5 +1,5 @@
-import { crashTitles, describeVerdicts, summariseSide } from '../compare/classify-case.ts';
-import { normaliseTitle } from '../kernel-log/crash/normalise-title.ts';
+import { describeVerdicts, summariseSide } from '../compare/classify-case.ts';
+import { crashesOfResults } from '../results/crash-key.ts';
 import type { CaseResult, Verdict } from '../results/run-result.ts';
 import type { BackportCategory, BackportSide, HeldExpectation } from './backport-report.ts';
 import { heldDifference } from './held-expectations.ts';
@@ -58,8 +58,8 @@ export function classifyBackport(base: readonly CaseResult[], candidate: readonl
   if (base.length === 0 || candidate.length === 0) {
     return { category: 'missing', reason: `not run on the ${base.length === 0 ? 'base' : 'candidate'} kernel (the run was interrupted or stopped)`, ...none };
   }
-  const baseTitles = new Set(crashTitles(base).map(normaliseTitle));
-  const fresh = crashTitles(candidate).filter((title) => !baseTitles.has(normaliseTitle(title)));
+  const baseKeys = new Set(crashesOfResults(base).map((crash) => crash.key));
+  const fresh = crashesOfResults(candidate).filter((crash) => !baseKeys.has(crash.key)).map((crash) => crash.title);
   if (fresh.length > 0) return { category: 'new-crash', reason: `${change}: ${fresh[0]}`, ...none };
 
   const was = sideOutcome(base);

@@ -16,6 +16,7 @@ const classifiedRunSchema = z.object({
   repeatIndex: z.number().int(),
   verdict: z.enum(VERDICTS),
   crashTitle: z.string().optional(),
+  crashKey: z.string().optional(),
   message: z.string().optional(),
   durationMs: z.number().optional(),
   outcome: z.enum(['fail', 'pass', 'skip']),

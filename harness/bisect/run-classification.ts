@@ -1,5 +1,6 @@
 import { normaliseTitle } from '../kernel-log/crash/normalise-title.ts';
 import { escapeControl } from '../reporters/text/escape-text.ts';
+import { crashKey } from '../results/crash-key.ts';
 import type { CaseResult, Verdict } from '../results/run-result.ts';
 
 /** One run of the bisected case, as much of its CaseResult as a bisect decides on and reports. */
@@ -7,6 +8,8 @@ export interface RunRecord {
   repeatIndex: number;
   verdict: Verdict;
   crashTitle?: string;
+  /** The crash's key (crashKey: its stored normalised title). */
+  crashKey?: string;
   /** The failure message, or why the run was skipped or could not run. */
   message?: string;
   durationMs?: number;
@@ -53,7 +56,7 @@ export function runRecordOf(result: CaseResult): RunRecord {
   return {
     repeatIndex: result.repeatIndex,
     verdict: result.verdict,
-    ...(result.crash ? { crashTitle: result.crash.title } : {}),
+    ...(result.crash ? { crashTitle: result.crash.title, crashKey: crashKey(result.crash) } : {}),
     ...(message ? { message } : {}),
     durationMs: result.durationMs,
   };
@@ -76,7 +79,7 @@ export function classifyRun(run: RunRecord, reference: CrashReference): Classifi
     case 'crashed': {
       const title = run.crashTitle ?? '';
       if (reference.kind === 'any') return as('fail', 'crashed');
-      if (reference.titles.includes(normaliseTitle(title))) return as('fail', 'crashed');
+      if (reference.titles.includes(run.crashKey ?? normaliseTitle(title))) return as('fail', 'crashed');
       return as('skip', 'crashed with another title');
     }
     case 'skipped':
@@ -93,6 +96,6 @@ export function runText(run: Pick<ClassifiedRun, 'why' | 'reason'>): string {
 
 /** The normalised titles of the crashes among these runs: the reference for later steps. */
 export function crashTitlesOf(runs: readonly RunRecord[]): string[] {
-  const titles = runs.filter((run) => run.verdict === 'crashed' && run.crashTitle).map((run) => normaliseTitle(run.crashTitle!));
+  const titles = runs.filter((run) => run.verdict === 'crashed' && run.crashTitle).map((run) => run.crashKey ?? normaliseTitle(run.crashTitle!));
   return [...new Set(titles)];
 }

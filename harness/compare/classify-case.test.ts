@@ -11,7 +11,7 @@ import type { MatchedCase } from './match-cases.ts';
 const PAIR: KernelPair = { old: KERNEL_612, new: KERNEL_612, match: 'same-id' };
 
 function context(overrides: Partial<ClassifyContext> = {}): ClassifyContext {
-  return { newIncomplete: null, newIsShard: false, suitePresence: () => 'same', oldCrashTitles: new Set(), ...overrides };
+  return { newIncomplete: null, newIsShard: false, suitePresence: () => 'same', oldCrashKeys: new Set(), ...overrides };
 }
 
 function result(verdict: Verdict, overrides: Partial<CaseResult> = {}): CaseResult {
@@ -103,7 +103,7 @@ describe('classifyCase', () => {
   it('new cases, and new cases that crash in a way OLD never did', () => {
     expect(category([], [result('failed')])).toBe('new-case');
     expect(category([], [crashed(panic)])).toBe('new-crash');
-    expect(category([], [crashed(panic)], context({ oldCrashTitles: new Set(['kernel panic: sysrq triggered crash']) }))).toBe('new-case');
+    expect(category([], [crashed(panic)], context({ oldCrashKeys: new Set(['kernel panic: sysrq triggered crash']) }))).toBe('new-case');
     expect(classifyCase(entry([], [result('passed', { kernel: KERNEL_61 })], null), context()).reason).toBe(`new case (kernel ${KERNEL_61.release} is not in OLD): passed`);
   });
 

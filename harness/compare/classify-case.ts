@@ -1,4 +1,4 @@
-import { normaliseTitle } from '../kernel-log/crash/normalise-title.ts';
+import { crashesOfResults } from '../results/crash-key.ts';
 import { kernelLabel } from '../reporters/case-naming.ts';
 import { caseProblem } from '../reporters/case-problem.ts';
 import type { CaseResult, Verdict } from '../results/run-result.ts';
@@ -16,8 +16,8 @@ export interface ClassifyContext {
   newStopReason?: string;
   oldStopReason?: string;
   suitePresence(suite: string): SuitePresence;
-  /** Every crash title of OLD, normalised: a new case crashing the same way is no news. */
-  oldCrashTitles: ReadonlySet<string>;
+  /** Crash keys (crashKey) seen anywhere in OLD: a crash new to a case may be old to the run. */
+  oldCrashKeys: ReadonlySet<string>;
 }
 
 export interface Classification {
@@ -51,10 +51,9 @@ function outcomes(results: readonly CaseResult[]): Set<Outcome> {
   return new Set(results.map((result) => outcome(result.verdict)));
 }
 
-/** Crash titles of the final results and of every attempt (a retried panic is still a panic). */
+/** Crash titles of the final results and of every attempt, one per crash key. */
 export function crashTitles(results: readonly CaseResult[]): string[] {
-  const titles = results.flatMap((result) => [result.crash?.title, ...result.attempts.map((attempt) => attempt.crash?.title)]);
-  return [...new Set(titles.filter((title): title is string => title !== undefined))];
+  return crashesOfResults(results).map((crash) => crash.title);
 }
 
 function firstLine(text: string | undefined): string | undefined {
@@ -134,7 +133,7 @@ export function classifyCase(entry: MatchedCase, context: ClassifyContext): Clas
   }
 
   if (oldResults.length === 0) {
-    const fresh = crashTitles(newResults).filter((title) => !context.oldCrashTitles.has(normaliseTitle(title)));
+    const fresh = crashesOfResults(newResults).filter((crash) => !context.oldCrashKeys.has(crash.key)).map((crash) => crash.title);
     const where = !entry.pair && entry.newKernel ? ` (kernel ${kernelLabel(entry.newKernel)} is not in OLD)` : '';
     const notRun = entry.old.length > 0 ? ` (not run in OLD: ${context.oldStopReason})` : '';
     if (fresh.length > 0) return { category: 'new-crash', reason: `new case${where}${notRun}, crashed: ${fresh[0]}` };
@@ -142,9 +141,10 @@ export function classifyCase(entry: MatchedCase, context: ClassifyContext): Clas
   }
 
   const change = transition(oldResults, newResults);
-  const oldTitles = crashTitles(oldResults);
-  const oldNormalised = new Set(oldTitles.map(normaliseTitle));
-  const fresh = crashTitles(newResults).filter((title) => !oldNormalised.has(normaliseTitle(title)));
+  const oldCrashes = crashesOfResults(oldResults);
+  const oldTitles = oldCrashes.map((crash) => crash.title);
+  const oldKeys = new Set(oldCrashes.map((crash) => crash.key));
+  const fresh = crashesOfResults(newResults).filter((crash) => !oldKeys.has(crash.key)).map((crash) => crash.title);
   if (fresh.length > 0) {
     return { category: 'new-crash', reason: `${change}: ${fresh[0]}${oldTitles.length > 0 ? ` (was: ${oldTitles[0]})` : ''}` };
   }

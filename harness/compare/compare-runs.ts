@@ -1,7 +1,7 @@
-import { normaliseTitle } from '../kernel-log/crash/normalise-title.ts';
+import { crashesOfResults } from '../results/crash-key.ts';
 import { kernelLabel } from '../reporters/case-naming.ts';
 import type { RunResult } from '../results/run-result.ts';
-import { classifyCase, crashTitles, summariseSide, type ClassifyContext } from './classify-case.ts';
+import { classifyCase, summariseSide, type ClassifyContext } from './classify-case.ts';
 import { emptyCounts, REGRESSION_CATEGORIES, type CaseComparison, type Comparison, type RunSummary } from './comparison.ts';
 import { matchCases } from './match-cases.ts';
 import { isCrossKernel, kernelsOf } from './match-kernels.ts';
@@ -57,7 +57,7 @@ export function compareRuns(oldLoaded: LoadedRun, newLoaded: LoadedRun): Compari
     newIncomplete,
     newIsShard: (newRun.shard?.total ?? 1) > 1,
     suitePresence: (suite) => suitePresence(oldRun, newRun, suite),
-    oldCrashTitles: new Set(crashTitles(oldRun.cases).map(normaliseTitle)),
+    oldCrashKeys: new Set(crashesOfResults(oldRun.cases).map((crash) => crash.key)),
   };
   if (newRun.stopReason !== undefined) context.newStopReason = newRun.stopReason;
   if (oldRun.stopReason !== undefined) context.oldStopReason = oldRun.stopReason;

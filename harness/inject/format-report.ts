@@ -64,7 +64,7 @@ export function formatInjectionReport(report: InjectionReport): string {
   );
   section('state', formatStateDiff(report.stateDiff));
   section('taint', [report.taint ? `${report.taint.value}${report.taint.letters.trim() ? ` (${report.taint.letters.trim()})` : ''}` : 'unknown']);
-  section('crashes', report.crashes.length > 0 ? report.crashes.map((crash) => `${crash.kind}: ${crash.title}`) : ['none']);
+  section('crashes', report.crashes.length > 0 ? report.crashes.map((crash) => `${crash.kind}: ${crash.title}${crash.corrupted ? ` (corrupted: ${crash.corrupted})` : ''}`) : ['none']);
   if (report.logLosses > 0) section('warning', [`${report.logLosses} kernel log records were lost (ring buffer overflow): events may be missing`]);
   if (!report.guestAlive) section('guest', [`died; console log: ${report.consoleLog}`]);
   return `${out.join('\n')}\n`;

@@ -31,6 +31,8 @@ export interface ReportedCrash {
   title: string;
   kind: string;
   text: string;
+  /** Why the report is corrupted (no stack trace, cut off), when it is. */
+  corrupted?: string;
 }
 
 /** Everything `memharness inject` learned from one injection. */

@@ -29,6 +29,9 @@ export function attemptOf(executed: ExecutedCase): AttemptResult {
     isolation: executed.isolation,
     ...(executed.failure ? { failure: executed.failure } : {}),
     ...(executed.crash ? { crash: executed.crash } : {}),
+    ...(executed.recoveries && executed.recoveries.length > 0 ? { recoveries: executed.recoveries } : {}),
+    ...(executed.crashes ? { crashes: executed.crashes } : {}),
+    ...(executed.lostLogRecords ? { lostLogRecords: executed.lostLogRecords } : {}),
   };
 }
 
@@ -47,6 +50,8 @@ export function executedCaseResult(testCase: SuiteCase, kernel: KernelInfo, repe
     attempts,
     ...(failing?.failure ? { failure: failing.failure } : {}),
     ...(failing?.crash ? { crash: failing.crash } : {}),
+    ...(last.crashes ? { crashes: last.crashes } : {}),
+    ...(last.lostLogRecords ? { lostLogRecords: last.lostLogRecords } : {}),
     injections: last.injections,
     events: last.events,
     ...(last.stateDiff ? { stateDiff: last.stateDiff } : {}),

@@ -1,15 +1,12 @@
 import { HelperGoneError, HelperSession } from '../guest-helper/helper-session.ts';
 import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
 import type { InjectionRecord } from '../inject/injection.ts';
-import { parseCrashes } from '../kernel-log/crash/parse-crashes.ts';
-import type { CrashReport } from '../kernel-log/crash/crash-report.ts';
-import { kernelEvents, type LocatedEvent } from '../kernel-log/events/parse-event.ts';
-import { KMSG_MARK_PREFIX } from '../kernel-log/reader/kmsg-command.ts';
+import type { LocatedEvent } from '../kernel-log/events/parse-event.ts';
+import { observe, type Observation } from '../kernel-log/observe.ts';
 import { startGuestKmsgReader } from '../kernel-log/reader/guest-kmsg-reader.ts';
-import type { KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
+import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
 import { parseConsoleLine } from '../kernel-log/records/console-record.ts';
-import type { LogRecord } from '../kernel-log/records/log-record.ts';
-import type { AttemptResult, CaseArtifacts, CaseResult, CrashInfo, ExpectationRecord, FailureInfo, KernelInfo, StepRecord } from '../results/run-result.ts';
+import type { AttemptResult, CaseArtifacts, CaseResult, ExpectationRecord, KernelInfo, StepRecord } from '../results/run-result.ts';
 
 export type { ExpectationRecord, StepRecord } from '../results/run-result.ts';
 import { diffSnapshots, type StateDiff } from '../state/state-diff.ts';
@@ -17,17 +14,18 @@ import { takeSnapshot, type StateSnapshot } from '../state/state-snapshot.ts';
 import { conditionHolds, kernelFacts, MUST_SUCCEED, type KernelFacts, type Step, type SuiteCase } from '../suite/index.ts';
 import { formatLocation } from '../suite/problems.ts';
 import type { Guest } from '../vm/guest.ts';
+import type { ConsoleLine } from '../vm/serial-console.ts';
 import { saveCaseLogs } from './artifacts.ts';
-import { guestRunner, refValuesOf, targetPfns, type CaseContext } from './case-context.ts';
-import { evaluateExpectation, type CaseObservations, type TargetAfter } from './expectations/evaluate.ts';
-import { checkNoNewTaint } from './implicit-checks.ts';
+import { guestRunner, refValuesOf, targetPfns, type CaseContext, type ObservedSigbus } from './case-context.ts';
+import type { CaseObservations, TargetAfter } from './expectations/evaluate.ts';
+import { judgeCase, type StepStop, type StepsVerdictInput } from './judge-case.ts';
 import { defaultStepTimeoutMs, runStep } from './run-step.ts';
 import { checkStepOutcome } from './step-outcome.ts';
 import type { StepResult } from './step-result.ts';
 import { stepOutputOf } from './step-output.ts';
 import { errorText, formatMs, StepTimeoutError, withDeadline } from './step-errors.ts';
 import { WaitTimedOut } from './steps/wait-step.ts';
-import { decideVerdict, type Problem } from './verdict.ts';
+import type { Problem } from './verdict.ts';
 
 export interface ExecuteCaseOptions {
   guest: Guest;
@@ -61,105 +59,162 @@ export interface ExecutedCase extends AttemptResult {
 }
 
 
-interface StepStop {
-  kind: 'infra' | 'kernel' | 'died';
-  failure: FailureInfo;
-}
-
 /**
- * Runs one expanded case on a booted guest: the steps in order (each under its own and the
- * case's deadline), then every expectation that applies to this kernel, the implicit
- * no-crash / no-new-taint checks, and the xfail rules, into one attempt's verdict.
+ * Runs one expanded case on a booted guest, in phases with typed hand-offs:
+ * set up (kernel-log reader, start mark, helper, the before snapshot) → run the steps →
+ * collect (is the guest alive, end mark, after snapshot, targets, the kernel log observed)
+ * → judge (pure: judge-case.ts) → tear down (helper, reader, artifacts).
  * Requirements (SKIP) are the caller's: a case given here is run.
  */
 export async function executeCase(options: ExecuteCaseOptions): Promise<ExecutedCase> {
-  const { guest, case: testCase } = options;
   const started = Date.now();
-  const deadline = started + testCase.timeoutMs;
-  const consoleFromMs = Date.now() - guest.machine.startedAt;
   const facts = options.facts ?? kernelFacts({ release: options.kernel.release, upstreamVersion: options.kernel.upstreamVersion ?? null });
-  const steps: StepRecord[] = [];
+  const setup = await setUp(options, facts);
+  const ran = setup.context && !setup.stop ? await runSteps(setup.context, options, started + options.case.timeoutMs) : { records: [], verdictInput: { stop: setup.stop, checks: [], problems: [], unexpectedPasses: [] } };
+  const collected = await collect(setup, ran.verdictInput.stop, options);
+  const judgement = judgeCase({
+    testCase: options.case,
+    facts,
+    steps: ran.verdictInput,
+    observations: collected.observations,
+    alive: collected.alive,
+    consoleTail: () => options.guest.machine.console.tailText(60),
+  });
+  const artifacts = await tearDown(setup, collected, options);
+  const { checks, crashes, ...verdict } = judgement;
+  return {
+    attempt: options.attempt,
+    isolation: options.isolation,
+    durationMs: Date.now() - started,
+    ...verdict,
+    ...(crashes.length > 0 ? { crashes } : {}),
+    ...(collected.observation.lostRecords > 0 ? { lostLogRecords: collected.observation.lostRecords } : {}),
+    events: collected.observation.events.map(caseEventOf),
+    stateDiff: collected.observations.stateDiff ?? undefined,
+    injections: setup.context?.injections ?? [],
+    artifacts,
+    steps: ran.records,
+    checks,
+  };
+}
+
+/** What set-up hands on: the step context when everything started, else why not. */
+interface CaseSetup {
+  kmsg: KmsgReader | undefined;
+  /** The reader was started here (and is stopped at tear-down). */
+  ownKmsg: boolean;
+  startMark: KmsgMark;
+  /** Console lines from here on are the case's. */
+  consoleFromMs: number;
+  helper: HelperSession | undefined;
+  context: CaseContext | undefined;
+  /** Early-kill SIGBUS events the helper sent between replies. */
+  asyncSignals: ObservedSigbus[];
+  onHelperEvent: (event: { event: string; [key: string]: unknown }) => void;
+  stop: StepStop | null;
+}
+
+/** The kernel-log reader, a start mark, the helper, the before snapshot. Failures here are the harness's. */
+async function setUp(options: ExecuteCaseOptions, facts: KernelFacts): Promise<CaseSetup> {
+  const { guest, case: testCase } = options;
+  const infra = (message: string): StepStop => ({ kind: 'infra', failure: { message, location: formatLocation(testCase.location) } });
+  const asyncSignals: ObservedSigbus[] = [];
+  const setup: CaseSetup = {
+    kmsg: options.kmsg,
+    ownKmsg: !options.kmsg,
+    startMark: { afterSeq: -1 },
+    consoleFromMs: Date.now() - guest.machine.startedAt,
+    helper: undefined,
+    context: undefined,
+    asyncSignals,
+    onHelperEvent: (event) => {
+      if (event.event === 'sigbus') asyncSignals.push({ ...(event as unknown as SigbusInfo), async: true, step: null });
+    },
+    stop: null,
+  };
+  try {
+    setup.kmsg ??= await startGuestKmsgReader(guest);
+  } catch (error) {
+    return { ...setup, stop: infra(`cannot read the guest's kernel log: ${errorText(error)}`) };
+  }
+  const kmsg = setup.kmsg;
+  setup.startMark = kmsg.mark();
+  try {
+    setup.startMark = await kmsg.markInKernelLog(`case-start:${testCase.key}`);
+  } catch (error) {
+    return { ...setup, stop: infra(`cannot write a mark into the guest's kernel log: ${errorText(error)}`) };
+  }
+  try {
+    setup.helper = await HelperSession.start(guest.ssh);
+    setup.helper.on('event', setup.onHelperEvent);
+  } catch (error) {
+    return { ...setup, stop: infra(`the guest helper could not start: ${errorText(error)}`) };
+  }
+  const context: CaseContext = { guest, testCase, facts, helper: setup.helper, kmsg, startMark: setup.startMark, targets: new Map(), fillSeeds: new Map(), sigbus: [], injections: [], before: null, signal: options.signal };
+  setup.context = context;
+  // Without an inject or snapshot step there is no natural "before": take it at the start.
+  if (!testCase.steps.some((step) => step.action.kind === 'inject' || step.action.kind === 'snapshot')) {
+    try {
+      context.before = await takeSnapshot(guestRunner(guest), {});
+    } catch (error) {
+      setup.stop = infra(`the before snapshot failed: ${errorText(error)}`);
+    }
+  }
+  return setup;
+}
+
+/** The steps in order, each under its own and the case's deadline, until one stops the case. */
+async function runSteps(context: CaseContext, options: ExecuteCaseOptions, deadline: number): Promise<{ records: StepRecord[]; verdictInput: StepsVerdictInput }> {
+  const records: StepRecord[] = [];
+  const checks: ExpectationRecord[] = [];
   const problems: Problem[] = [];
   const unexpectedPasses: string[] = [];
-  const checks: ExpectationRecord[] = [];
   let stop: StepStop | null = null;
-  let kmsg: KmsgReader | undefined = options.kmsg;
-  const ownKmsg = !kmsg;
-  let context: CaseContext | undefined;
-  let helper: HelperSession | undefined;
-  const asyncSignals: Array<SigbusInfo & { async: boolean; step: null }> = [];
-  const onHelperEvent = (event: { event: string; [key: string]: unknown }) => {
-    if (event.event === 'sigbus') asyncSignals.push({ ...(event as unknown as SigbusInfo), async: true, step: null });
-  };
-  let stateDiff: StateDiff | undefined;
-  let before: StateSnapshot | null = null;
-  let after: StateSnapshot | null = null;
-  let stateProblem: string | undefined;
-  const targetsAfter = new Map<string, TargetAfter>();
-  let blockSize: number | null = null;
-  let endMark: { afterSeq: number } | null = null;
-
-  const infra = (message: string, location = testCase.location): StepStop => ({ kind: 'infra', failure: { message, location: formatLocation(location) } });
-
-  // Set-up: the kernel-log reader, a mark, the helper. Failures here are the harness's.
-  try {
-    kmsg ??= await startGuestKmsgReader(guest);
-  } catch (error) {
-    stop = infra(`cannot read the guest's kernel log: ${errorText(error)}`);
-  }
-  let startMark = kmsg ? kmsg.mark() : { afterSeq: -1 };
-  if (!stop && kmsg) {
-    try {
-      startMark = await kmsg.markInKernelLog(`case-start:${testCase.key}`);
-    } catch (error) {
-      stop = infra(`cannot write a mark into the guest's kernel log: ${errorText(error)}`);
+  for (const step of options.case.steps) {
+    if (options.signal?.aborted) {
+      stop = { kind: 'infra', failure: { message: 'interrupted', location: formatLocation(step.location) } };
+      break;
     }
-  }
-  if (!stop) {
-    try {
-      helper = await HelperSession.start(guest.ssh);
-      helper.on('event', onHelperEvent);
-    } catch (error) {
-      stop = infra(`the guest helper could not start: ${errorText(error)}`);
+    if (!conditionHolds(step.when, context.facts)) {
+      records.push({ index: step.index, kind: step.action.kind, location: formatLocation(step.location), status: 'skipped', summary: 'its when: does not hold (on this kernel, or for this combination of parameters)', durationMs: 0 });
+      continue;
     }
+    const run = await runOneStep(context, step, deadline, options.case.timeoutMs, options.signal);
+    records.push(run.record);
+    checks.push(...run.checks);
+    problems.push(...run.problems);
+    unexpectedPasses.push(...run.unexpectedPasses);
+    stop = run.stop;
+    if (stop) break;
   }
-  if (helper && kmsg) {
-    context = { guest, testCase, facts, helper, kmsg, startMark, targets: new Map(), fillSeeds: new Map(), sigbus: [], injections: [], before: null, signal: options.signal };
-    // Without an inject or snapshot step there is no natural "before": take it at the start.
-    if (!testCase.steps.some((step) => step.action.kind === 'inject' || step.action.kind === 'snapshot')) {
-      try {
-        context.before = await takeSnapshot(guestRunner(guest), {});
-      } catch (error) {
-        stop = infra(`the before snapshot failed: ${errorText(error)}`);
-      }
-    }
-  }
+  return { records, verdictInput: { stop, checks, problems, unexpectedPasses } };
+}
 
-  // The steps.
-  if (context && !stop) {
-    for (const step of testCase.steps) {
-      const stepStarted = Date.now();
-      const record = (status: StepRecord['status'], summary: string, result?: StepResult) =>
-        steps.push({ index: step.index, kind: step.action.kind, location: formatLocation(step.location), status, summary, durationMs: Date.now() - stepStarted, ...(result ? stepOutputOf(result) : {}) });
-      if (options.signal?.aborted) {
-        stop = infra('interrupted', step.location);
-        break;
-      }
-      if (!conditionHolds(step.when, facts)) {
-        record('skipped', 'its when: does not hold (on this kernel, or for this combination of parameters)');
-        continue;
-      }
-      stop = await runOneStep(context, step, deadline, testCase.timeoutMs, options.signal, record, problems, unexpectedPasses, checks);
-      if (stop) break;
-    }
-  }
+/** What collect hands to the judge and to tear-down. */
+interface Collected {
+  alive: boolean;
+  observation: Observation;
+  observations: CaseObservations;
+  consoleLines: readonly ConsoleLine[];
+}
 
-  // Is the guest still there?
+/**
+ * After the steps: whether the guest lives; while it does, the end mark, the after snapshot
+ * and the targets' state; then the case's kernel log between the marks, observed once.
+ */
+async function collect(setup: CaseSetup, stop: StepStop | null, options: ExecuteCaseOptions): Promise<Collected> {
+  const { guest, case: testCase } = options;
+  const { context, kmsg } = setup;
   let alive = guest.machine.isRunning && stop?.kind !== 'died';
   if (alive && stop?.kind === 'infra' && (await guest.diesWithin(3_000))) alive = false;
-  if (!alive) guest.markNotReusable('the guest kernel died during a case');
 
-  // After: the end mark, the after snapshot, the targets' state, while the guest lives.
+  let endMark: KmsgMark | null = null;
+  let before: StateSnapshot | null = null;
+  let after: StateSnapshot | null = null;
+  let stateDiff: StateDiff | null = null;
+  let stateProblem: string | undefined;
+  let blockSize: number | null = null;
+  const targetsAfter = new Map<string, TargetAfter>();
   if (alive && context && kmsg) {
     before = context.before;
     try {
@@ -179,31 +234,33 @@ export async function executeCase(options: ExecuteCaseOptions): Promise<Executed
     if (context) for (const [name, target] of context.targets) targetsAfter.set(name, { pfnBefore: target.page.pfn, pfnAfter: null, intact: null, problem: 'the guest died' });
   }
 
-  // The case's records: kmsg between the marks, plus the console (the only record after a panic).
-  const consoleLines = guest.machine.console.lines().filter((line) => line.atMs >= consoleFromMs);
-  const consoleRecords: LogRecord[] = consoleLines.flatMap((line) => parseConsoleLine(line.text, line.atMs));
-  // Up to the end mark: the probes after it (reading a poisoned target) are not the case's.
-  const kmsgRecords = kmsg ? kmsg.since(startMark).records.filter((r) => endMark === null || (r.seq ?? 0) <= endMark.afterSeq) : [];
-  const kmsgTexts = new Set(kmsgRecords.map((r) => r.text));
-  const consoleOnly = consoleRecords.filter((r) => !kmsgTexts.has(r.text));
-  const notMark = (r: LogRecord) => !r.text.startsWith(KMSG_MARK_PREFIX);
-  const eventRecords = (alive ? kmsgRecords : [...kmsgRecords, ...consoleOnly.filter((r) => r.kernelTimeUs !== undefined)]).filter(notMark);
-  const located: LocatedEvent[] = kernelEvents(eventRecords);
-  const crashes: CrashReport[] = parseCrashes(alive ? [...kmsgRecords, ...consoleOnly] : consoleRecords, { logPath: guest.consoleLogPath });
+  // The case's window: kmsg from the start mark through the end mark (the target probes after
+  // it are not the case's), and the console, the only record after a panic.
+  const consoleLines = guest.machine.console.lines().filter((line) => line.atMs >= setup.consoleFromMs);
+  const slice = kmsg ? kmsg.since(setup.startMark) : { records: [], losses: [] };
+  const observation = observe({
+    kmsg: slice.records.filter((record) => endMark === null || (record.seq ?? 0) <= endMark.afterSeq),
+    losses: slice.losses.filter((loss) => endMark === null || loss.nextSeq <= endMark.afterSeq),
+    console: consoleLines.flatMap((line) => parseConsoleLine(line.text, line.atMs)),
+    ...(setup.startMark.kernelTimeUs === undefined ? {} : { fromUs: setup.startMark.kernelTimeUs }),
+    ...(endMark?.kernelTimeUs === undefined ? {} : { toUs: endMark.kernelTimeUs }),
+    alive,
+    logPath: guest.consoleLogPath,
+  });
 
-  const helperEnd = helper?.ended ?? null;
-  if (helper) helper.off('event', onHelperEvent);
-  if (context) context.sigbus.push(...asyncSignals);
-
+  const helperEnd = setup.helper?.ended ?? null;
+  setup.helper?.off('event', setup.onHelperEvent);
+  if (context) context.sigbus.push(...setup.asyncSignals);
   const observations: CaseObservations = {
-    events: located,
+    events: observation.events,
     before,
     after,
-    stateDiff: stateDiff ?? null,
-    sigbus: context?.sigbus ?? asyncSignals,
+    stateDiff,
+    sigbus: context?.sigbus ?? setup.asyncSignals,
     helperEnd: alive ? helperEnd : (helperEnd ?? { exitCode: null, signal: null, stderr: 'the guest died' }),
     targets: targetsAfter,
-    crashes,
+    crashes: observation.crashes,
+    lostRecords: observation.lostRecords,
     refs: context ? refValuesOf(context) : { target: () => undefined },
     blockOfTarget: (name) => {
       const target = context?.targets.get(name);
@@ -211,101 +268,49 @@ export async function executeCase(options: ExecuteCaseOptions): Promise<Executed
     },
     ...(stateProblem ? { stateProblem } : {}),
   };
-
-  // Crash: the guest died, or an oops appeared, and the case did not ask for one.
-  let crash: CrashInfo | null = null;
-  const expectsCrash = !testCase.implicit.noCrash;
-  if ((!alive || crashes.length > 0) && !expectsCrash) {
-    const first = crashes[0];
-    crash = first
-      ? { title: first.title, kind: first.kind, report: first.text, ...(first.taint ? { taint: first.taint.letters } : {}) }
-      : { title: 'the guest died without a recognisable crash report', kind: 'unknown', report: guest.machine.console.tailText(60) };
-  }
-
-  // Expectations (only when the steps ran through, or a crash was the point).
-  if (!stop || (stop.kind === 'died' && expectsCrash)) {
-    for (const expectation of testCase.expectations) {
-      const where = formatLocation(expectation.location);
-      if (!conditionHolds(expectation.when, facts)) {
-        checks.push({ location: where, text: expectation.text, status: 'not-applicable', xfail: false });
-        continue;
-      }
-      const outcome = evaluateExpectation(expectation, observations);
-      const xfail = expectation.xfail !== null && conditionHolds(expectation.xfail.when, facts);
-      checks.push({ location: where, text: expectation.text, status: outcome.status, xfail, ...(outcome.status === 'passed' ? {} : { message: outcome.message }) });
-      if (outcome.status === 'passed') {
-        if (xfail) unexpectedPasses.push(`${where}: \`${expectation.text}\` is marked xfail (${expectation.xfail!.reason}) but passed`);
-      } else if (outcome.status === 'not-available') {
-        if (!expectation.ifAvailable) problems.push({ message: `not available: ${outcome.message}`, expectation: expectation.text, location: where, expected: expectation.text, actual: 'not available on this kernel', xfail });
-      } else {
-        problems.push({ message: outcome.message, expectation: expectation.text, expected: outcome.expected, actual: outcome.actual, location: where, xfail });
-      }
-    }
-  } else {
-    for (const expectation of testCase.expectations) checks.push({ location: formatLocation(expectation.location), text: expectation.text, status: 'not-run', xfail: false });
-    if (stop.kind === 'kernel') problems.unshift({ ...stop.failure });
-  }
-
-  // Implicit: no new taint (M allowed after mce-*).
-  if (alive) {
-    const taint = checkNoNewTaint(stateDiff ?? null, testCase.implicit);
-    if (taint) problems.push({ message: taint.message, expectation: 'implicit: no new taint', expected: { allowed: testCase.implicit.allowedNewTaint.map((f) => f.letter) }, actual: { added: taint.added }, location: formatLocation(testCase.location) });
-  }
-
-  // Clean up the helper and the reader.
-  // Bounded: a guest wedged by the case (an oops holding a lock) never closes the helper's
-  // channel, and the verdict must not wait for it.
-  if (alive && helper && !helper.ended) {
-    await withDeadline(helper.close(), 15_000).catch(() => guest.markNotReusable('the guest helper did not end within 15 s'));
-  }
-  if (ownKmsg) await kmsg?.stop().catch(() => undefined);
-
-  const caseXfail = testCase.xfail && conditionHolds(testCase.xfail.when, facts) ? { reason: testCase.xfail.reason, reference: testCase.xfail.reference } : null;
-  const decided = decideVerdict({
-    infra: stop?.kind === 'infra' && !crash ? stop.failure : null,
-    crash,
-    failures: problems.filter((problem) => !problem.xfail),
-    unexpectedPasses,
-    caseXfail,
-  });
-
-  let artifacts: CaseArtifacts = {};
-  try {
-    artifacts = await saveCaseLogs({ artifactsDir: options.artifactsDir, relativeTo: options.runDir, console: consoleLines, kmsg: kmsgRecords });
-  } catch {
-    // Artifacts are a convenience; the verdict stands without them.
-  }
-
-  const events: CaseEvent[] = located.map(({ event, record }) => {
-    const { type, ...fields } = event as unknown as { type: string; [key: string]: unknown };
-    return { ...fields, type, text: record.text, ...(record.hostMs !== undefined ? { atMs: record.hostMs } : {}) };
-  });
-  return {
-    attempt: options.attempt,
-    isolation: options.isolation,
-    durationMs: Date.now() - started,
-    ...decided,
-    events,
-    stateDiff,
-    injections: context?.injections ?? [],
-    artifacts,
-    steps,
-    checks,
-  };
+  return { alive, observation, observations, consoleLines };
 }
 
-async function runOneStep(
-  context: CaseContext,
-  step: Step,
-  deadline: number,
-  caseTimeoutMs: number,
-  signal: AbortSignal | undefined,
-  record: (status: StepRecord['status'], summary: string, result?: StepResult) => void,
-  problems: Problem[],
-  unexpectedPasses: string[],
-  checks: ExpectationRecord[],
-): Promise<StepStop | null> {
-  const { guest, testCase } = context;
+/** The helper and the reader closed, the case's console and kernel log saved. */
+async function tearDown(setup: CaseSetup, collected: Collected, options: ExecuteCaseOptions): Promise<CaseArtifacts> {
+  // Bounded: a guest wedged by the case (an oops holding a lock) never closes the helper's
+  // channel, and the verdict must not wait for it (the guest is released after the attempt).
+  if (collected.alive && setup.helper && !setup.helper.ended) await withDeadline(setup.helper.close(), 15_000).catch(() => undefined);
+  if (setup.ownKmsg) await setup.kmsg?.stop().catch(() => undefined);
+  try {
+    const kernelLines = collected.observation.lines.filter((record) => record.source === 'kmsg' || record.kernelTimeUs !== undefined);
+    return await saveCaseLogs({ artifactsDir: options.artifactsDir, relativeTo: options.runDir, console: collected.consoleLines, kmsg: kernelLines });
+  } catch {
+    // Artifacts are a convenience; the verdict stands without them.
+    return {};
+  }
+}
+
+function caseEventOf({ event, record }: LocatedEvent): CaseEvent {
+  const { type, ...fields } = event as unknown as { type: string; [key: string]: unknown };
+  return { ...fields, type, text: record.text, ...(record.hostMs !== undefined ? { atMs: record.hostMs } : {}) };
+}
+
+/** One step's run: its record, its `expect:` items, and whether it stops the case. */
+interface StepRun {
+  record: StepRecord;
+  stop: StepStop | null;
+  checks: ExpectationRecord[];
+  problems: Problem[];
+  unexpectedPasses: string[];
+}
+
+async function runOneStep(context: CaseContext, step: Step, deadline: number, caseTimeoutMs: number, signal: AbortSignal | undefined): Promise<StepRun> {
+  const stepStarted = Date.now();
+  const checks: ExpectationRecord[] = [];
+  const problems: Problem[] = [];
+  const unexpectedPasses: string[] = [];
+  let record!: StepRecord;
+  const recordAs = (status: StepRecord['status'], summary: string, result?: StepResult): void => {
+    record = { index: step.index, kind: step.action.kind, location: formatLocation(step.location), status, summary, durationMs: Date.now() - stepStarted, ...(result ? stepOutputOf(result) : {}) };
+  };
+  const ending = (stop: StepStop | null): StepRun => ({ record, stop, checks, problems, unexpectedPasses });
+  const { guest } = context;
   const where = formatLocation(step.location);
   const mustSucceed = MUST_SUCCEED.includes(step.action.kind);
   const remaining = deadline - Date.now();
@@ -321,36 +326,35 @@ async function runOneStep(
     result = await withDeadline(runStep(context, step, timeoutMs), timeoutMs + (step.action.kind === 'wait' ? 1_000 : 0), signal);
   } catch (error) {
     if (error instanceof StepTimeoutError) {
-      record('failed', `timed out after ${formatMs(timeoutMs)}`);
-      if (!guest.machine.isRunning || (await guest.diesWithin(2_000))) return { kind: 'died', failure: { message: `the guest died during step ${step.action.kind}`, location: where } };
-      guest.markNotReusable(`step at ${where} timed out`);
-      return kernelStop(
+      recordAs('failed', `timed out after ${formatMs(timeoutMs)}`);
+      if (!guest.machine.isRunning || (await guest.diesWithin(2_000))) return ending({ kind: 'died', failure: { message: `the guest died during step ${step.action.kind}`, location: where } });
+      return ending(kernelStop(
         caseBound
           ? `the case did not finish within its timeout of ${formatMs(caseTimeoutMs)}: step ${step.action.kind} at ${where} was still running`
           : `step ${step.action.kind} at ${where} did not finish within ${formatMs(timeoutMs)}`,
         { withinMs: timeoutMs },
         'still running',
-      );
+      ));
     }
     if (error instanceof WaitTimedOut) {
-      record('failed', error.message);
-      return kernelStop(`${where}: ${error.message}`, step.text, 'no such event');
+      recordAs('failed', error.message);
+      return ending(kernelStop(`${where}: ${error.message}`, step.text, 'no such event'));
     }
     if (signal?.aborted) {
-      record('failed', 'interrupted');
-      return { kind: 'infra', failure: { message: 'interrupted', location: where } };
+      recordAs('failed', 'interrupted');
+      return ending({ kind: 'infra', failure: { message: 'interrupted', location: where } });
     }
     if (!guest.machine.isRunning || (await guest.diesWithin(5_000))) {
-      record('failed', `the guest died: ${errorText(error)}`);
-      return { kind: 'died', failure: { message: `the guest died during step ${step.action.kind} at ${where}`, location: where } };
+      recordAs('failed', `the guest died: ${errorText(error)}`);
+      return ending({ kind: 'died', failure: { message: `the guest died during step ${step.action.kind} at ${where}`, location: where } });
     }
     if (error instanceof HelperGoneError && !mustSucceed) {
       // The kernel killed the owner (e.g. SIGBUS without a handler): a result, checked by `helper:`.
       result = { ok: false, summary: error.message };
     } else {
-      record('failed', errorText(error));
+      recordAs('failed', errorText(error));
       const what = mustSucceed ? `set-up step ${step.action.kind} failed` : `step ${step.action.kind} could not be carried out`;
-      return { kind: 'infra', failure: { message: `${where}: ${what}: ${errorText(error)}`, expectation: step.text, location: where } };
+      return ending({ kind: 'infra', failure: { message: `${where}: ${what}: ${errorText(error)}`, expectation: step.text, location: where } });
     }
   }
   const check = checkStepOutcome(step, result, context.facts, refValuesOf(context));
@@ -361,13 +365,12 @@ async function runOneStep(
   const real = check.mismatches.filter((mismatch) => !mismatch.xfail);
   for (const mismatch of check.mismatches.filter((m) => m.xfail)) problems.push({ message: `${where}: ${mismatch.message}`, location: where, xfail: true });
   if (real.length > 0) {
-    record('failed', result.summary, result);
+    recordAs('failed', result.summary, result);
     const first = real[0]!;
-    return kernelStop(`${where}: step ${step.action.kind}: ${real.map((m) => m.message).join('; ')}`, first.expected, first.actual);
+    return ending(kernelStop(`${where}: step ${step.action.kind}: ${real.map((m) => m.message).join('; ')}`, first.expected, first.actual));
   }
-  record('done', result.summary, result);
-  void testCase;
-  return null;
+  recordAs('done', result.summary, result);
+  return ending(null);
 }
 
 /** Reads the targets named by `target:` expectations: their PFN now and their data. */

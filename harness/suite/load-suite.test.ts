@@ -134,7 +134,7 @@ describe('parseSuite: a valid suite', () => {
   });
 
   it('allows the M taint only where a machine check is injected', () => {
-    expect(suite.cases.find((c) => c.id === 'poison-anon-mce-srao')!.implicit).toEqual({ noCrash: true, allowedNewTaint: [expect.objectContaining({ letter: 'M', bit: 4 })] });
+    expect(suite.cases.find((c) => c.id === 'poison-anon-mce-srao')!.implicit).toEqual({ allowCrash: false, allowedNewTaint: [expect.objectContaining({ letter: 'M', bit: 4 })], allowedReports: [] });
     expect(suite.cases.find((c) => c.id === 'poison-anon-debugfs')!.implicit.allowedNewTaint).toEqual([]);
   });
 

@@ -28,10 +28,24 @@ export const PLANNED_GUEST_KEYS: PlannedKeys = {};
 export interface Allowances {
   crash: boolean;
   taint: TaintFlag[];
+  /** Crash reports known to be benign here (a page dump the case provokes), by regex on title or text. */
+  reports: string[];
 }
 
 export const allowSchema = z.object({
   crash: z.boolean().optional(),
+  reports: z
+    .array(
+      z.string().refine((source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression'),
+    )
+    .optional(),
   taint: z
     .unknown()
     .transform((value, ctx): TaintFlag[] => {

@@ -24,8 +24,11 @@ export interface SuiteInfo {
  * those allowed (M whenever the case injects a machine check, plus `allow: { taint }`).
  */
 export interface ImplicitChecks {
-  noCrash: boolean;
+  /** `allow: { crash: true }`: no crash report, nor the guest's death, fails the case. */
+  allowCrash: boolean;
   allowedNewTaint: TaintFlag[];
+  /** `allow: { reports }`: regexes naming crash reports that are benign in this case. */
+  allowedReports: string[];
 }
 
 /** One runnable case: expanded, validated, typed, with everything the runner needs resolved. */

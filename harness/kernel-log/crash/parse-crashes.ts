@@ -120,7 +120,7 @@ function lookBackStart(records: readonly LogRecord[], index: number, header: Oop
 function finish(open: OpenReport, options: ParseCrashesOptions): CrashReport {
   const lines = open.lines.map((line) => line.text);
   const func = guiltyFunction(lines.slice(lines.indexOf(open.match.input)));
-  const title = renderTitle(open.header.title, open.match, func, lines);
+  const title = capTitle(renderTitle(open.header.title, open.match, func, lines));
   const report: CrashReport = {
     kind: open.header.kind,
     title,
@@ -163,4 +163,14 @@ function corruptionOf(open: OpenReport, lines: readonly string[], func: string |
   if (open.header.expectsStack && stackFrames(lines).length === 0) return 'no stack trace in the report';
   if (open.header.expectsStack && !func && /\{func\}/.test(open.header.title)) return 'no guilty frame in the stack trace';
   return null;
+}
+
+/**
+ * Titles name a crash in lists, mails and compare's "new crash" keys: a header with a long
+ * message (a BUG with a path) must not make a paragraph of it. syzkaller caps titles likewise.
+ */
+export const MAX_TITLE_LENGTH = 120;
+
+export function capTitle(title: string): string {
+  return title.length <= MAX_TITLE_LENGTH ? title : `${title.slice(0, MAX_TITLE_LENGTH - 1)}…`;
 }

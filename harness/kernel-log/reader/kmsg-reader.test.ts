@@ -128,7 +128,7 @@ describe('KmsgReader', () => {
     guest.feed(rawBoot.slice(0, 10).join(''));
     const mark = await reader.markInKernelLog('before inject');
     expect(guest.commands.at(-1)).toMatch(/^echo '<6>memharness-mark: before_inject#\d+\.1' > \/dev\/kmsg$/);
-    expect(mark).toEqual({ afterSeq: 10_000 });
+    expect(mark).toEqual({ afterSeq: 10_000, kernelTimeUs: 99_000_000 });
     await reader.stop();
   });
 

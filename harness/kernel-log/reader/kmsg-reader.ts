@@ -20,6 +20,8 @@ export interface KmsgReaderOptions {
 /** A position in the kernel log: everything with a greater seq is "after" it. */
 export interface KmsgMark {
   afterSeq: number;
+  /** Kernel time of the mark record (markInKernelLog only): where the console's share of a window starts or ends. */
+  kernelTimeUs?: number;
 }
 
 export interface KmsgSlice {
@@ -162,7 +164,7 @@ export class KmsgReader extends EventEmitter<{
       throw error;
     }
     const record = await seen;
-    return { afterSeq: record.seq ?? before.afterSeq };
+    return { afterSeq: record.seq ?? before.afterSeq, ...(record.kernelTimeUs === undefined ? {} : { kernelTimeUs: record.kernelTimeUs }) };
   }
 
   /** Records after `mark` (or after `seq`), with the gaps that fall into that range. */

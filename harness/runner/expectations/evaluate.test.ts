@@ -49,6 +49,7 @@ function observations(overrides: Partial<CaseObservations> & { pfn?: bigint; vad
     helperEnd: null,
     targets: new Map(),
     crashes: [],
+    lostRecords: 0,
     refs: { target: (name) => (name === 't0' ? { pfn, ...(overrides.vaddr !== undefined ? { vaddr: overrides.vaddr } : {}) } : undefined), helper: { pid: overrides.pid ?? 100, comm: 'memharness-help' } },
     blockOfTarget: () => undefined,
     ...overrides,
@@ -197,7 +198,7 @@ describe('process outcome evaluators', () => {
 
 describe('implicit checks and verdicts', () => {
   const M = TAINT_FLAGS[4]!;
-  const implicit = (allowed: typeof TAINT_FLAGS[number][]): ImplicitChecks => ({ noCrash: true, allowedNewTaint: allowed });
+  const implicit = (allowed: typeof TAINT_FLAGS[number][]): ImplicitChecks => ({ allowCrash: false, allowedNewTaint: allowed, allowedReports: [] });
   const diffWithTaint = (before: number, after: number) => {
     const dir = path.join(STATE_FIXTURES, '6.12.117+deb12-amd64');
     const text = fs.readFileSync(path.join(dir, 'before.txt'), 'utf8');

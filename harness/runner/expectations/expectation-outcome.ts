@@ -36,6 +36,8 @@ export interface CaseObservations {
   helperEnd: ConversationEnd | null;
   targets: ReadonlyMap<string, TargetAfter>;
   crashes: readonly CrashReport[];
+  /** Kernel log records the host never saw in the case's window: counts of events are then not known. */
+  lostRecords: number;
   refs: RefValues;
   /** Memory block holding a target's page (for memoryBlocks.$t0 paths). */
   blockOfTarget(name: string): string | undefined;
