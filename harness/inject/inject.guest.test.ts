@@ -145,6 +145,6 @@ describe.each([
     expect(srar.injection.result.sigbus).toMatchObject({ codeName: 'BUS_MCEERR_AR', addr: srar.injection.target.vaddr });
     expect(srar.crashes).toEqual([]);
     expect(srar.taint?.letters).toContain('M');
-    expect(shared.guest.reusable).toBe(false);
+    expect(shared.guest.fitForSnapshot).toBe(false);
   });
 });

@@ -94,7 +94,7 @@ function mceInjector(method: keyof typeof MCE_KINDS): Injector {
       const cpu = mceCpu(method, guest.spec.cpus);
       const command = `mce -b ${cpu} 9 ${kind.status} ${kind.mcgStatus} ${address} 0x8c`;
       // A real MCE disables unpoison and taints the kernel ('M') for the rest of the boot.
-      guest.markNotReusable(`took a QEMU machine check (${method}) at ${address}`);
+      guest.markUnfitForSnapshot(`took a QEMU machine check (${method}) at ${address}`);
       const owner = method === 'mce-srar' ? target.owner : undefined;
       const spinning = owner ? owner.helper.waitForEvent('spinning', 10_000) : undefined;
       const spin = owner ? owner.helper.request(spinReplySchema, ['spin', owner.name, owner.index, SPIN_MS, cpu], SPIN_MS + 30_000) : undefined;

@@ -7,7 +7,7 @@ export { parseKmsgRecord, unescapeKmsg, kmsgToLogRecord, type KmsgRecord } from 
 export { KmsgSplitter, splitKmsgText } from './records/kmsg-splitter.ts';
 export { parseConsoleLine, parseConsoleLog, formatConsoleLogLine } from './records/console-record.ts';
 
-export { KmsgReader, KmsgStreamClosedError, KmsgWaitTimeoutError, type KmsgMark, type KmsgReaderOptions, type KmsgSlice } from './reader/kmsg-reader.ts';
+export { KmsgReader, KmsgStreamClosedError, type KmsgMark, type KmsgReaderOptions, type KmsgSlice } from './reader/kmsg-reader.ts';
 export { startGuestKmsgReader } from './reader/guest-kmsg-reader.ts';
 export type { KmsgTransport, KmsgStreamHandle } from './reader/kmsg-transport.ts';
 export type { RecordLoss } from './reader/record-loss.ts';

@@ -23,8 +23,8 @@ import { defaultStepTimeoutMs, runStep } from './run-step.ts';
 import { checkStepOutcome } from './step-outcome.ts';
 import type { StepResult } from './step-result.ts';
 import { stepOutputOf } from './step-output.ts';
-import { errorText, formatMs, StepTimeoutError, withDeadline } from './step-errors.ts';
-import { WaitTimedOut } from './steps/wait-step.ts';
+import { isTimeout } from '../util/timeout-error.ts';
+import { errorText, formatMs, withDeadline } from './step-errors.ts';
 import type { Problem } from './verdict.ts';
 
 export interface ExecuteCaseOptions {
@@ -325,7 +325,7 @@ async function runOneStep(context: CaseContext, step: Step, deadline: number, ca
   try {
     result = await withDeadline(runStep(context, step, timeoutMs), timeoutMs + (step.action.kind === 'wait' ? 1_000 : 0), signal);
   } catch (error) {
-    if (error instanceof StepTimeoutError) {
+    if (isTimeout(error, 'step')) {
       recordAs('failed', `timed out after ${formatMs(timeoutMs)}`);
       if (!guest.machine.isRunning || (await guest.diesWithin(2_000))) return ending({ kind: 'died', failure: { message: `the guest died during step ${step.action.kind}`, location: where } });
       return ending(kernelStop(
@@ -336,7 +336,7 @@ async function runOneStep(context: CaseContext, step: Step, deadline: number, ca
         'still running',
       ));
     }
-    if (error instanceof WaitTimedOut) {
+    if (isTimeout(error, 'kernel-event')) {
       recordAs('failed', error.message);
       return ending(kernelStop(`${where}: ${error.message}`, step.text, 'no such event'));
     }

@@ -1,33 +1,4 @@
-import type { SourceLocation } from '../suite/index.ts';
-import { formatLocation } from '../suite/problems.ts';
-
-/**
- * Why a step stopped the case. `setup`: a MUST_SUCCEED step (or the harness itself) could
- * not do its job, an infrastructure problem; `kernel`: the kernel did not do what the step
- * expected (an outcome mismatch, a wait that timed out, a step past its deadline).
- */
-export class StepFailure extends Error {
-  constructor(
-    readonly kind: 'setup' | 'kernel',
-    message: string,
-    readonly location: SourceLocation,
-    readonly text: string,
-    readonly expected?: unknown,
-    readonly actual?: unknown,
-  ) {
-    super(message);
-  }
-
-  get where(): string {
-    return formatLocation(this.location);
-  }
-}
-
-export class StepTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`did not finish within ${formatMs(timeoutMs)}`);
-  }
-}
+import { TimeoutError } from '../util/timeout-error.ts';
 
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
@@ -42,7 +13,7 @@ export async function withDeadline<T>(work: Promise<T>, timeoutMs: number, signa
     return await Promise.race([
       work,
       new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new StepTimeoutError(timeoutMs)), Math.max(0, timeoutMs));
+        timer = setTimeout(() => reject(new TimeoutError('step', timeoutMs, `did not finish within ${formatMs(timeoutMs)}`)), Math.max(0, timeoutMs));
         if (signal) {
           onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('interrupted'));
           if (signal.aborted) onAbort();

@@ -1,3 +1,4 @@
+import { TimeoutError } from '../util/timeout-error.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type ClientChannel } from 'ssh2';
 
@@ -17,12 +18,6 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** Bytes kept of stdout and of stderr each. */
   maxOutputBytes?: number;
-}
-
-export class SshTimeoutError extends Error {
-  constructor(readonly command: string, readonly timeoutMs: number) {
-    super(`guest command did not finish within ${(timeoutMs / 1000).toFixed(1)} s: ${command}`);
-  }
 }
 
 export class SshConnectionLostError extends Error {}
@@ -138,7 +133,7 @@ export class GuestSsh {
           forget();
           channel.signal('KILL');
           channel.close();
-          reject(new SshTimeoutError(command, timeoutMs));
+          reject(new TimeoutError('guest-command', timeoutMs, `guest command did not finish within ${(timeoutMs / 1000).toFixed(1)} s: ${command}`));
         }, timeoutMs);
         channel.on('data', (data: Buffer) => stdout.add(data));
         channel.stderr.on('data', (data: Buffer) => stderr.add(data));

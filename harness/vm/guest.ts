@@ -243,23 +243,25 @@ export class Guest {
     return new Guest(options.name, machine, options.kernel, options.spec, options.accel, sshPort, timings, ssh, release, options.launch);
   }
 
-  private notReusableReason: string | null = null;
+  private unfitReason: string | null = null;
 
   /**
-   * Marks a guest whose kernel state can no longer serve another test: a real MCE taints it
-   * and disables unpoison for the rest of the boot. A runner must give the next case a fresh
-   * guest (or snapshot) rather than reuse this one.
+   * Marks a guest whose state a snapshot must not capture: a real MCE taints it and disables
+   * unpoison for the rest of the boot, and a hot-added or removed DIMM or a resized virtio-mem
+   * device changes the device set a restore must match. saveSnapshot refuses such a guest.
+   * (Each guest of a run serves one attempt; this is only about snapshots, and about test
+   * files that share one booted guest between their cases.)
    */
-  markNotReusable(reason: string): void {
-    this.notReusableReason ??= reason;
+  markUnfitForSnapshot(reason: string): void {
+    this.unfitReason ??= reason;
   }
 
-  get reusable(): boolean {
-    return this.notReusableReason === null;
+  get fitForSnapshot(): boolean {
+    return this.unfitReason === null;
   }
 
-  get notReusableBecause(): string | null {
-    return this.notReusableReason;
+  get unfitForSnapshotBecause(): string | null {
+    return this.unfitReason;
   }
 
   get ssh(): GuestSsh {

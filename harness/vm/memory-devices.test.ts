@@ -26,7 +26,7 @@ function fakeGuest(qmp: FakeQmp, exec: (command: string) => { exitCode: number; 
   const guest = {
     machine: { qmp },
     exec: async (command: string) => ({ stderr: '', ...exec(command) }),
-    markNotReusable: (reason: string) => marks.push(reason),
+    markUnfitForSnapshot: (reason: string) => marks.push(reason),
   };
   return { guest: guest as unknown as Guest, marks };
 }

@@ -171,7 +171,7 @@ function qmpText(error: unknown): string {
 /**
  * Hot-adds a pc-dimm: a RAM backend `mem-ID`, then the device; waits until the guest lists
  * every memory block of it in sysfs (or its ACPI _OST says the insertion failed, or the
- * deadline passes). The guest's device set changes: it is marked not reusable.
+ * deadline passes). The guest's device set changes: it is marked unfit for a snapshot.
  */
 export async function addDimm(guest: Guest, options: { id: string; sizeMiB: number; node: number | null; withinMs: number }): Promise<DimmAdded> {
   const qmp = guest.machine.qmp;
@@ -191,7 +191,7 @@ export async function addDimm(guest: Guest, options: { id: string; sizeMiB: numb
       await qmp.execute('object-del', { id: backend }).catch(() => undefined);
       return failed(`QEMU refused the device: ${qmpText(error)}`);
     }
-    guest.markNotReusable(`DIMM ${options.id} was hot-added: the device set differs from the boot's`);
+    guest.markUnfitForSnapshot(`DIMM ${options.id} was hot-added: the device set differs from the boot's`);
     const device = await memoryDevice(qmp, options.id);
     const blockBytes = await blockSizeBytes(guest);
     const blocks = blocksOfRange(device.start, device.length, blockBytes);
@@ -229,7 +229,7 @@ export async function removeDimm(guest: Guest, options: { id: string; withinMs: 
       return { ok: false, reason: `QEMU refused device_del: ${qmpText(error)}`, summary: `device_del ${options.id} refused by QEMU: ${qmpText(error)}` };
     }
     // Whatever the guest answers, QEMU's device state is no longer the boot's.
-    guest.markNotReusable(`DIMM ${options.id} was unplugged (or asked to be)`);
+    guest.markUnfitForSnapshot(`DIMM ${options.id} was unplugged (or asked to be)`);
     const outcome = await recorder.next((event) => {
       if (event.event === 'DEVICE_DELETED') return event.data?.['device'] === options.id;
       const ost = ostOf(event);
@@ -292,7 +292,7 @@ export async function resizeVirtioMem(guest: Guest, options: { id: string; reque
   }
   // The plugged memory differs from the boot's (and QEMU's requested-size no longer matches
   // the command line a snapshot would restore with).
-  guest.markNotReusable(`virtio-mem ${options.id} was resized`);
+  guest.markUnfitForSnapshot(`virtio-mem ${options.id} was resized`);
   let size = before;
   for (;;) {
     size = BigInt(await qmp.execute<number>('qom-get', { path, property: 'size' }));

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConsoleClosedError, ConsoleTimeoutError, SerialConsole, escapeConsoleText } from './serial-console.ts';
+import { TimeoutError } from '../util/timeout-error.ts';
+import { ConsoleClosedError, SerialConsole, escapeConsoleText } from './serial-console.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -31,7 +32,8 @@ describe('SerialConsole', () => {
     const waiting = console.waitForLine(/ready/, { timeoutMs: 5_000 });
     console.push('memharness-init: ready ssh=1\n');
     await expect(waiting).resolves.toMatchObject({ text: 'memharness-init: ready ssh=1' });
-    await expect(console.waitForLine(/never/, { timeoutMs: 20 })).rejects.toBeInstanceOf(ConsoleTimeoutError);
+    await expect(console.waitForLine(/never/, { timeoutMs: 20 })).rejects.toMatchObject({ name: 'TimeoutError', scope: 'console' });
+    await expect(console.waitForLine(/never/, { timeoutMs: 20 })).rejects.toBeInstanceOf(TimeoutError);
     const orphan = console.waitForLine(/never/, { timeoutMs: 5_000 });
     await console.close();
     await expect(orphan).rejects.toBeInstanceOf(ConsoleClosedError);

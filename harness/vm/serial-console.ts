@@ -1,3 +1,4 @@
+import { TimeoutError } from '../util/timeout-error.ts';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 
@@ -125,7 +126,7 @@ export class SerialConsole extends EventEmitter<{ line: [ConsoleLine]; closed: [
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new ConsoleTimeoutError(pattern, options.timeoutMs));
+        reject(new TimeoutError('console', options.timeoutMs, `no console line matched ${pattern} within ${(options.timeoutMs / 1000).toFixed(0)} s`));
       }, options.timeoutMs);
       if (this.closed) return onClosed();
       this.on('line', onLine);
@@ -159,12 +160,6 @@ export class SerialConsole extends EventEmitter<{ line: [ConsoleLine]; closed: [
 export class ConsoleClosedError extends Error {
   constructor(readonly pattern: RegExp) {
     super(`the guest console closed (QEMU exited) before a line matched ${pattern}`);
-  }
-}
-
-export class ConsoleTimeoutError extends Error {
-  constructor(readonly pattern: RegExp, readonly timeoutMs: number) {
-    super(`no console line matched ${pattern} within ${(timeoutMs / 1000).toFixed(0)} s`);
   }
 }
 

@@ -73,13 +73,13 @@ interface MigrationInfo {
 /**
  * Saves a running, ready guest to `file` by live migration into `cat`: the guest keeps
  * running while its RAM is copied and is stopped only for the final switch-over, then (by
- * default) resumed. Refuses a guest that took a machine check (not reusable): a snapshot of it
+ * default) resumed. Refuses a guest that took a machine check or changed its devices (unfit for a snapshot): a snapshot of it
  * would hand every later case a tainted kernel.
  */
 export async function saveSnapshot(guest: Guest, file: string, options: SaveSnapshotOptions = {}): Promise<GuestSnapshot> {
   const target = checkSnapshotPath(file);
-  if (!guest.reusable) {
-    throw new HarnessError('usage', `guest ${guest.name} cannot be snapshotted: ${guest.notReusableBecause ?? 'not reusable'}`, {
+  if (!guest.fitForSnapshot) {
+    throw new HarnessError('usage', `guest ${guest.name} cannot be snapshotted: ${guest.unfitForSnapshotBecause ?? 'unfit for a snapshot'}`, {
       hint: 'snapshot a guest before it takes a machine check',
     });
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadFixture } from '../fixtures/load-fixture.ts';
-import { KmsgReader, KmsgStreamClosedError, KmsgWaitTimeoutError } from './kmsg-reader.ts';
+import { TimeoutError } from '../../util/timeout-error.ts';
+import { KmsgReader, KmsgStreamClosedError } from './kmsg-reader.ts';
 import type { KmsgStreamHandle, KmsgTransport } from './kmsg-transport.ts';
 
 // Real records from the 6.12 boot and a hwpoison scenario; the tests feed subsets of them
@@ -114,7 +115,7 @@ describe('KmsgReader', () => {
 
   it('times out, and rejects waiters when the stream closes', async () => {
     const { guest, reader } = await started();
-    await expect(reader.waitFor(() => false, { timeoutMs: 20, what: 'nothing' })).rejects.toBeInstanceOf(KmsgWaitTimeoutError);
+    await expect(reader.waitFor(() => false, { timeoutMs: 20, what: 'nothing' })).rejects.toBeInstanceOf(TimeoutError);
     const pending = reader.waitFor(() => false, { timeoutMs: 10_000 });
     guest.close();
     await expect(pending).rejects.toBeInstanceOf(KmsgStreamClosedError);

@@ -1,3 +1,4 @@
+import { TimeoutError } from '../../util/timeout-error.ts';
 import { EventEmitter } from 'node:events';
 import type { LogRecord } from '../records/log-record.ts';
 import { kmsgToLogRecord, parseKmsgRecord, type KmsgRecord } from '../records/kmsg-record.ts';
@@ -33,15 +34,6 @@ export interface KmsgSlice {
 export class KmsgStreamClosedError extends Error {
   constructor(what: string) {
     super(`the /dev/kmsg stream closed (guest gone or reader stopped) while waiting for ${what}`);
-  }
-}
-
-export class KmsgWaitTimeoutError extends Error {
-  constructor(
-    readonly what: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`no kernel log record matched ${what} within ${(timeoutMs / 1000).toFixed(1)} s`);
   }
 }
 
@@ -220,7 +212,7 @@ export class KmsgReader extends EventEmitter<{
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new KmsgWaitTimeoutError(what, options.timeoutMs));
+        reject(new TimeoutError('kernel-log', options.timeoutMs, `no kernel log record matched ${what} within ${(options.timeoutMs / 1000).toFixed(1)} s`));
       }, options.timeoutMs);
       this.on('record', onRecord);
       this.on('closed', onClosed);

@@ -1,15 +1,13 @@
+import { isTimeout, TimeoutError } from '../../util/timeout-error.ts';
 import { kernelEvents } from '../../kernel-log/events/parse-event.ts';
 import { KMSG_MARK_PREFIX } from '../../kernel-log/reader/kmsg-command.ts';
 import { waitForKernelEvent } from '../../kernel-log/events/wait-for-event.ts';
-import { KmsgWaitTimeoutError } from '../../kernel-log/reader/kmsg-reader.ts';
 import { eventMatches, type EventMatcher } from '../../suite/index.ts';
 import { refValuesOf, type CaseContext } from '../case-context.ts';
 import { describeEventMatcher } from '../expectations/describe.ts';
 import type { StepResult } from '../step-result.ts';
 
 export const DEFAULT_WAIT_MS = 30_000;
-
-export class WaitTimedOut extends Error {}
 
 /** Waits for the case's first kernel event matching (events before the case never count). */
 export async function runWaitStep(context: CaseContext, matcher: EventMatcher, timeoutMs: number): Promise<StepResult> {
@@ -18,11 +16,13 @@ export async function runWaitStep(context: CaseContext, matcher: EventMatcher, t
     const found = await waitForKernelEvent(context.kmsg, matcher.type, { after: context.startMark, timeoutMs, where: (event) => eventMatches(matcher, event, refs) });
     return { ok: true, summary: `saw: ${found.record.text}` };
   } catch (error) {
-    if (!(error instanceof KmsgWaitTimeoutError)) throw error;
+    if (!isTimeout(error, 'kernel-log')) throw error;
     const sameType = kernelEvents(context.kmsg.since(context.startMark).records)
       .filter((located) => located.event.type === matcher.type && !located.record.text.startsWith(KMSG_MARK_PREFIX))
       .map((located) => located.record.text);
-    throw new WaitTimedOut(
+    throw new TimeoutError(
+      'kernel-event',
+      timeoutMs,
       `no kernel event ${describeEventMatcher(matcher, refs)} within ${(timeoutMs / 1000).toFixed(1)} s; ${sameType.length ? `'${matcher.type}' events seen: ${sameType.slice(0, 5).join(' | ')}` : `no '${matcher.type}' event at all`}`,
     );
   }
