@@ -1,15 +1,17 @@
 import { parse as parseYaml } from 'yaml';
 import { INJECTORS } from '../inject/injectors.ts';
 import { INJECTION_METHODS, type InjectionMethod } from '../inject/injection.ts';
+import type { Need } from '../inject/kernel-needs.ts';
+import { METHOD_TRAITS } from '../inject/method-traits.ts';
 import { placementProblem } from '../inject/placement-spec.ts';
 import { HUGETLB_POOL_PER_NODE } from '../inject/placement.ts';
 import { SCRATCH_MOUNT } from '../inject/scratch-fs.ts';
-import { HUGETLB_POOL, PREPARED_FILL_SEED, TARGET_KINDS, type TargetKind } from '../inject/targets.ts';
+import { HUGETLB_POOL, TARGET_KIND_NAMES, TARGET_KIND_TRAITS, type TargetKind } from '../inject/target-kind-traits.ts';
+import { PREPARED_FILL_SEED } from '../inject/targets.ts';
 import { defaultStepTimeoutMs } from '../runner/run-step.ts';
 import { KPAGEFLAG_BITS } from '../state/kpageflags.ts';
 import { EVENT_DESCRIPTIONS, EVENT_FIELDS, EVENT_TYPES, FIELD_KIND_DOCS, type FieldKind } from '../suite/event-vocabulary.ts';
 import { KERNEL_FEATURES, FEATURE_NAMES } from '../suite/features.ts';
-import { METHOD_NEEDS, TARGET_NEEDS, type Need } from '../suite/implied-requirements.ts';
 import { STATE_PATH_DOCS, STATE_ROOTS } from '../suite/state-expectation.ts';
 import { OUTCOME_FIELD_DOCS, STEP_DOCS } from '../suite/step-docs.ts';
 import { DEFAULT_FILL_SEED, MUST_SUCCEED, OUTCOME_FIELD_NAMES, STEP_KIND_NAMES, STEP_KINDS, stepSchema, type Step, type StepKind } from '../suite/step-schema.ts';
@@ -96,9 +98,9 @@ function placementText(kind: TargetKind): string {
 }
 
 export function targetKindsTable(): string {
-  const rows = (Object.keys(TARGET_KINDS) as TargetKind[]).map((kind) => {
-    const spec = TARGET_KINDS[kind];
-    return [code(kind), spec.description, spec.effect, spec.owned ? 'yes' : 'no', placementText(kind), needsText(TARGET_NEEDS[kind])];
+  const rows = TARGET_KIND_NAMES.map((kind) => {
+    const spec = TARGET_KIND_TRAITS[kind];
+    return [code(kind), spec.description, spec.effect, spec.owned ? 'yes' : 'no', placementText(kind), needsText(spec.needs)];
   });
   const notes = [
     `- **hugetlb pool.** \`hugetlb\` and \`hugetlb-free\` write ${HUGETLB_POOL} to \`vm.nr_hugepages\` whatever an earlier \`sysctl: { vm.nr_hugepages: N }\` step set (a smaller pool grows, a larger one shrinks); a case that needs another size writes it after the \`target\` step.`,
@@ -106,13 +108,6 @@ export function targetKindsTable(): string {
     `- **Placement.** \`node: N\` on a page nobody maps searches the node's online memory blocks for one (\`hugetlb-free\` first grows the node's 2 MiB pool by ${HUGETLB_POOL_PER_NODE} pages); on a page the helper maps it allocates the page, then moves it there with move_pages(2) (\`hugetlb\` first grows the node's pool by ${HUGETLB_POOL_PER_NODE}, for the page to move into). \`device: ID\` searches the online blocks of a memory device (a DIMM, NVDIMM or virtio-mem id): see [memory topology](#memory-topology-at-runtime).`,
   ];
   return `${table(['kind', 'the page', 'what preparing it does in the guest', 'helper maps it', 'placement', 'needs (implied)'], rows)}\n\n${notes.join('\n')}`;
-}
-
-/** A page nobody maps: the injectors that refuse it need an owner. */
-const UNOWNED_PROBE = { kind: 'free', pfn: 0x10000n };
-
-function needsOwner(method: InjectionMethod): boolean {
-  return INJECTORS[method].refuse(UNOWNED_PROBE) !== null;
 }
 
 /** What a method's guestRequirements changes in the default guest: the suite must ask for it (lint checks). */
@@ -132,8 +127,8 @@ export function injectionMethodsTable(): string {
   const rows = INJECTION_METHODS.map((method) => [
     code(method),
     INJECTORS[method].description,
-    needsOwner(method) ? 'one the helper maps' : 'any',
-    needsText(METHOD_NEEDS[method]),
+    METHOD_TRAITS[method].owner !== 'none' ? 'one the helper maps' : 'any',
+    needsText(METHOD_TRAITS[method].needs),
     guestNeeds(method),
   ]);
   return table(['method', 'does', 'target', 'needs (implied)', 'guest'], rows);
@@ -183,7 +178,7 @@ export function readmeInjectMethods(): string {
 
 /** README.md's inject section: the target kinds, pointing at what each does. */
 export function readmeTargetKinds(): string {
-  return `Targets (what each changes in the guest: [suites/README.md](suites/README.md#target-kinds)): ${codeList(Object.keys(TARGET_KINDS))}.`;
+  return `Targets (what each changes in the guest: [suites/README.md](suites/README.md#target-kinds)): ${codeList(TARGET_KIND_NAMES)}.`;
 }
 
 /** How the data pattern's seed goes from step to step (the seeds are the code's constants). */

@@ -23,12 +23,13 @@ export const targetPageSchema = z.object({
 });
 export type TargetPage = z.infer<typeof targetPageSchema>;
 
-export const TARGET_KINDS = ['anon', 'anon-shared', 'shmem', 'file-clean', 'file-dirty', 'hugetlb', 'thp', 'mlocked'] as const;
-export type HelperTargetKind = (typeof TARGET_KINDS)[number];
+/** What the helper's `alloc` makes (vm-images/helper/targets.c); a target kind maps to one of these (harness/inject/target-kind-traits.ts). */
+export const HELPER_TARGET_KINDS = ['anon', 'anon-shared', 'shmem', 'file-clean', 'file-dirty', 'hugetlb', 'thp', 'mlocked'] as const;
+export type HelperTargetKind = (typeof HELPER_TARGET_KINDS)[number];
 
 export const targetSchema = z.object({
   name: z.string(),
-  kind: z.enum(TARGET_KINDS),
+  kind: z.enum(HELPER_TARGET_KINDS),
   vaddr: hex,
   length: z.number().int().positive(),
   pageSize: z.number().int().positive(),

@@ -1,4 +1,4 @@
-import type { TargetKind } from './targets.ts';
+import { TARGET_KIND_TRAITS, targetKindsWhere, type TargetKind } from './target-kind-traits.ts';
 
 /**
  * Where a target page must lie: on a NUMA node, or inside a memory device (a hot-added
@@ -12,19 +12,19 @@ export interface TargetPlacement {
   device?: string;
 }
 
-/** Unowned kinds that can be searched for inside a node or device. */
-const SEARCHED: readonly TargetKind[] = ['free', 'slab', 'hugetlb-free'];
-/** Owned kinds move_pages(2) can move: every page the helper maps is migratable. */
-const MOVABLE_OWNED: readonly TargetKind[] = ['anon', 'anon-shared', 'shmem', 'mlocked', 'thp', 'hugetlb', 'pagecache-clean', 'pagecache-dirty', 'tmpfs-clean', 'tmpfs-dirty'];
+/** The kinds `node:` and `device:` can place (their traits' `placement`), in the table's order. */
+const ON_NODE = targetKindsWhere((traits) => traits.placement.node !== null);
+const IN_DEVICE = targetKindsWhere((traits) => traits.placement.device !== null);
 
 /** Why a kind cannot be placed so, or null. Checked when a suite is loaded. */
 export function placementProblem(kind: TargetKind, placement: TargetPlacement): string | null {
   if (placement.node !== undefined && placement.device !== undefined) return 'give node or device, not both';
-  if (placement.device !== undefined && !['free', 'slab'].includes(kind)) {
-    return `device: places pages nobody owns (free, slab); a '${kind}' page is placed with node: (on a node whose only memory is the device)`;
+  const traits = TARGET_KIND_TRAITS[kind].placement;
+  if (placement.device !== undefined && traits.device === null) {
+    return `device: places pages nobody owns (${IN_DEVICE.join(', ')}); a '${kind}' page is placed with node: (on a node whose only memory is the device)`;
   }
-  if (placement.node !== undefined && !SEARCHED.includes(kind) && !MOVABLE_OWNED.includes(kind)) {
-    return `node: works for ${[...SEARCHED, ...MOVABLE_OWNED].join(', ')}; '${kind}' picks its own block`;
+  if (placement.node !== undefined && traits.node === null) {
+    return `node: works for ${ON_NODE.join(', ')}; '${kind}' picks its own block`;
   }
   return null;
 }

@@ -3,7 +3,7 @@ import { HarnessError } from '../util/errors.ts';
 import type { Guest } from '../vm/guest.ts';
 import { blocksOfRange, blockSizeBytes, describeBlocks, memoryDevice } from '../vm/memory-devices.ts';
 import { describePlacement, type TargetPlacement } from './placement-spec.ts';
-import type { TargetKind } from './targets.ts';
+import { TARGET_KIND_TRAITS, type TargetKind } from './target-kind-traits.ts';
 
 export { describePlacement, placementProblem, type TargetPlacement } from './placement-spec.ts';
 
@@ -33,7 +33,7 @@ export async function placementBlocks(guest: Guest, placement: TargetPlacement):
 
 /** A page nobody owns (free, slab, free hugetlb head) inside the placement's online blocks. */
 export async function placedPage(guest: Guest, helper: HelperSession, kind: TargetKind, placement: TargetPlacement): Promise<bigint> {
-  if (kind === 'hugetlb-free') return placedFreeHugepage(guest, helper, placement);
+  if (TARGET_KIND_TRAITS[kind].hugetlbPool) return placedFreeHugepage(guest, helper, placement);
   const { blocks, blockBytes } = await placementBlocks(guest, placement);
   const where = describePlacement(placement);
   if (blocks.length === 0) throw new HarnessError('guest', `no online memory block ${where}: online it first (memoryBlock: { ${placement.device !== undefined ? `device: ${placement.device}` : `node: ${placement.node}`}, state: online_movable })`);
@@ -81,7 +81,7 @@ async function placedFreeHugepage(guest: Guest, helper: HelperSession, placement
 /** Moves an owned target's pages to a node (move_pages); a page left elsewhere is a set-up failure. */
 export async function moveOwnedTarget(guest: Guest, helper: HelperSession, name: string, kind: TargetKind, node: number): Promise<void> {
   // Migrating a hugetlb page needs a free one on the destination node.
-  if (kind === 'hugetlb') await reserveHugepagesOnNode(guest, node);
+  if (TARGET_KIND_TRAITS[kind].hugetlbPool) await reserveHugepagesOnNode(guest, node);
   const reply = await helper.movePages(name, node);
   if (!reply.ok) {
     const nodes = reply.nodes?.map((page) => page.node).join(',') ?? '?';

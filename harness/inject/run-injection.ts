@@ -14,6 +14,8 @@ import type { Guest } from '../vm/guest.ts';
 import type { InjectionReport, ProcessOutcome } from './injection-report.ts';
 import { consoleNow, describeTarget, type InjectionRecord, type Injector } from './injection.ts';
 import type { PreparedTarget } from './targets.ts';
+import { methodsWhere } from './method-traits.ts';
+import { targetKindsWhere } from './target-kind-traits.ts';
 
 export interface RunInjectionOptions {
   guest: Guest;
@@ -26,14 +28,23 @@ export interface RunInjectionOptions {
   accel: string;
 }
 
-const FILE_KINDS = new Set(['pagecache-dirty', 'pagecache-clean', 'tmpfs-dirty', 'tmpfs-clean']);
-const SOFT_OFFLINE = new Set(['madvise-soft-offline', 'sysfs-soft-offline']);
+// What the observer does per method and kind follows from their traits (method-traits.ts, target-kind-traits.ts).
+/** soft_offline_page() methods: the data moves to a new page, so the owner checks its data and PFN instead of touching poison. */
+const SOFT_OFFLINE: ReadonlySet<string> = new Set(methodsWhere((traits) => traits.action === 'soft-offline'));
+/** unpoison_memory() methods: there is nothing for the owner to run into. */
+const UNPOISON: ReadonlySet<string> = new Set(methodsWhere((traits) => traits.action === 'unpoison'));
 /**
  * Methods whose memory_failure() runs later, from a work queue: an SRAO is logged by the
  * #MC handler and handled afterwards. Touching the page before the kernel's verdict would
  * race it (seen on 6.1: the owner read the page fine, then the kernel recovered it).
  */
-const ASYNCHRONOUS_METHODS = new Set(['mce-srao']);
+const ASYNCHRONOUS_METHODS: ReadonlySet<string> = new Set(methodsWhere((traits) => traits.verdict === 'asynchronous'));
+/**
+ * Kinds whose page is in a named file (tmpfs, the scratch filesystem), written through the
+ * mapping and never synced: after a poison the owner fsyncs it before touching it, to see
+ * what the lost write reports. The shmem memfd, written the same way, is not fsynced here.
+ */
+const UNSYNCED_NAMED_FILE_KINDS: ReadonlySet<string> = new Set(targetKindsWhere((traits) => traits.file !== null && traits.file.fs !== 'memfd' && !traits.file.synced));
 const VERDICT_EVENTS = new Set(['memory-failure', 'already-poisoned', 'unhandlable-page', 'memory-outside-kernel', 'unknown-page-state']);
 const VERDICT_TIMEOUT_MS = 30_000;
 
@@ -145,8 +156,8 @@ async function observeOwner(helper: HelperSession, target: PreparedTarget, metho
     outcome.dataIntact = target.fillSeed === null ? null : (await helper.verify(owner.name, target.fillSeed)).intact;
     return;
   }
-  if (method === 'debugfs-unpoison') return;
-  if (FILE_KINDS.has(target.page.kind) && target.page.kind.endsWith('dirty')) {
+  if (UNPOISON.has(method)) return;
+  if (UNSYNCED_NAMED_FILE_KINDS.has(target.page.kind)) {
     const fsync = await helper.fsync(owner.name);
     outcome.fsync = { ret: fsync.ret, errno: fsync.errnoName ?? null };
   }

@@ -19,7 +19,8 @@ import { INJECTORS } from './injectors.ts';
 import { runInjection } from './run-injection.ts';
 import { summarise } from './survey-summary.ts';
 import { SCRATCH_FS_MODULES } from './scratch-fs.ts';
-import { TARGET_KINDS, prepareTarget, type TargetKind } from './targets.ts';
+import { TARGET_KIND_NAMES, TARGET_KIND_TRAITS, type TargetKind } from './target-kind-traits.ts';
+import { prepareTarget } from './targets.ts';
 
 /** Kinds the survey leaves out unless asked: free-movable needs a movablecore= guest, and
  *  slab (kernel memory) is not a page any of the injections can recover. */
@@ -29,7 +30,7 @@ const { values } = parseArgs({
   options: {
     kernel: { type: 'string', multiple: true, default: ['latest-6.12', '6.1.0-56'] },
     method: { type: 'string', multiple: true, default: INJECTION_METHODS.filter((m) => m !== 'debugfs-unpoison') },
-    target: { type: 'string', multiple: true, default: (Object.keys(TARGET_KINDS) as TargetKind[]).filter((kind) => !NOT_SURVEYED.includes(kind)) },
+    target: { type: 'string', multiple: true, default: TARGET_KIND_NAMES.filter((kind) => !NOT_SURVEYED.includes(kind)) },
     json: { type: 'string' },
   },
 });
@@ -39,7 +40,7 @@ const rows: { kernel: string; method: string; target: string; cell: string }[] =
 for (const kernelRef of values.kernel) {
   for (const method of values.method as InjectionMethod[]) {
     const injector = INJECTORS[method];
-    const targets = (values.target as TargetKind[]).filter((kind) => !injector.refuse({ kind, pfn: 0n, ...(TARGET_KINDS[kind].owned ? { owner: {} as never } : {}) }));
+    const targets = (values.target as TargetKind[]).filter((kind) => !injector.refuse({ kind, pfn: 0n, ...(TARGET_KIND_TRAITS[kind].owned ? { owner: {} as never } : {}) }));
     const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-survey-'));
     const baseSpec = defaultGuestSpec({ modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES] });
     const spec = injector.guestRequirements ? injector.guestRequirements(baseSpec) : baseSpec;

@@ -7,6 +7,7 @@ import type { KernelInfo } from '../results/run-result.ts';
 import { evaluateRequirements, kernelFactsOf, loadSuites, parseSuite, type KernelFacts, type SuiteCase } from '../suite/index.ts';
 import { bootSharedTestGuest, type SharedTestGuest } from '../testing/guest-fixture.ts';
 import { executeCase, type ExecutedCase } from './execute-case.ts';
+import { injectsMachineCheck } from './run-plan.ts';
 
 const SUITES = ['harness/runner/fixtures/hwpoison-basic.yaml', 'harness/runner/fixtures/soft-offline-basic.yaml'];
 const GUEST = { modules: ['hwpoison_inject', ...SCRATCH_FS_MODULES] };
@@ -76,8 +77,6 @@ function inlineCases(): Map<string, SuiteCase> {
   return new Map(loaded.suite.cases.map((c) => [c.id, c]));
 }
 
-const injectsMce = (testCase: SuiteCase) => testCase.steps.some((step) => step.action.kind === 'inject' && step.action.method.startsWith('mce-'));
-
 describe.each([
   { ref: undefined, series: '6.12' as const },
   { ref: '6.1.0-56', series: '6.1' as const },
@@ -115,7 +114,7 @@ describe.each([
     const loaded = await loadSuites(SUITES);
     expect(loaded.problems).toEqual([]);
     // Machine checks last: they leave the guest unusable for more cases.
-    cases = loaded.suites.flatMap((suite) => suite.cases).sort((a, b) => Number(injectsMce(a)) - Number(injectsMce(b)));
+    cases = loaded.suites.flatMap((suite) => suite.cases).sort((a, b) => Number(injectsMachineCheck(a)) - Number(injectsMachineCheck(b)));
     await guestFor();
     for (const testCase of cases) {
       const requirements = evaluateRequirements(testCase, facts);
@@ -124,7 +123,7 @@ describe.each([
         process.stdout.write(`${series} ${testCase.key}: skipped — ${requirements.skipReason}\n`);
         continue;
       }
-      if (injectsMce(testCase)) {
+      if (injectsMachineCheck(testCase)) {
         results.set(inline.get('wrong-result')!.key, await run(inline.get('wrong-result')!));
         results.set(inline.get('expected-to-fail')!.key, await run(inline.get('expected-to-fail')!));
       }

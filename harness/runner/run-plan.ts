@@ -1,3 +1,4 @@
+import { HWPOISON_INJECT_MODULE, METHOD_TRAITS } from '../inject/method-traits.ts';
 import type { KernelInfo } from '../results/run-result.ts';
 import type { KernelFacts, SuiteCase } from '../suite/index.ts';
 import { evaluateRequirements } from '../suite/index.ts';
@@ -107,11 +108,12 @@ export function guestSpecKey(spec: GuestSpec): string {
   return JSON.stringify(sortKeys(spec));
 }
 
-const injectsMce = (testCase: SuiteCase) => testCase.steps.some((step) => step.action.kind === 'inject' && step.action.method.startsWith('mce-'));
+/** Whether a case injects a machine check (METHOD_TRAITS' `machineCheck`), which leaves its guest unfit for a snapshot and for other cases (tainted, unpoison disabled). */
+export const injectsMachineCheck = (testCase: SuiteCase): boolean => testCase.steps.some((step) => step.action.kind === 'inject' && METHOD_TRAITS[step.action.method].machineCheck);
 
 /**
  * Runnable cases grouped by kernel and guest spec, groups in order of first appearance. Within a
- * group machine-check cases go last: they leave a guest not reusable, which costs a restore
+ * group machine-check cases go last: they leave a guest unfit for other cases, which costs a restore
  * either way but keeps the group's first case on the freshly booted guest.
  */
 export function groupByGuest(planned: readonly PlannedCase[]): GuestGroup[] {
@@ -123,15 +125,16 @@ export function groupByGuest(planned: readonly PlannedCase[]): GuestGroup[] {
     if (!group) groups.set(key, (group = { key, kernelIndex: entry.kernelIndex, spec: entry.case.guest, cases: [] }));
     group.cases.push(entry);
   }
-  for (const group of groups.values()) group.cases.sort((a, b) => Number(injectsMce(a.case)) - Number(injectsMce(b.case)) || a.index - b.index);
+  for (const group of groups.values()) group.cases.sort((a, b) => Number(injectsMachineCheck(a.case)) - Number(injectsMachineCheck(b.case)) || a.index - b.index);
   return [...groups.values()];
 }
 
 /**
  * The modules a group's guest must carry in its initramfs besides those its spec lists: the
- * module requirements of its cases, and hwpoison_inject for debugfs injection and
- * corruptFilter (the injectors modprobe it, which works only if it is in the image). Modules
- * the kernel does not have are left out (the requirement check already skipped such cases).
+ * module requirements of its cases, its injection methods' `bootModules` (hwpoison_inject for
+ * debugfs injection), and hwpoison_inject for corruptFilter (the injectors modprobe it, which
+ * works only if it is in the image). Modules the kernel does not have are left out (the
+ * requirement check already skipped such cases).
  */
 export function bootModulesFor(group: GuestGroup, facts: KernelFacts): string[] {
   const wanted = new Set(group.spec.modules);
@@ -139,7 +142,8 @@ export function bootModulesFor(group: GuestGroup, facts: KernelFacts): string[] 
     for (const requirement of testCase.requirements) if (requirement.kind === 'module') wanted.add(requirement.name);
     for (const step of testCase.steps) {
       const action = step.action;
-      if ((action.kind === 'inject' && action.method.startsWith('debugfs')) || action.kind === 'corruptFilter') wanted.add('hwpoison_inject');
+      if (action.kind === 'inject') for (const name of METHOD_TRAITS[action.method].bootModules) wanted.add(name);
+      else if (action.kind === 'corruptFilter') wanted.add(HWPOISON_INJECT_MODULE);
     }
   }
   return [...wanted].filter((name) => group.spec.modules.includes(name) || !facts.modules || facts.modules.has(name.replaceAll('-', '_')));

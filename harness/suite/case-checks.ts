@@ -1,5 +1,6 @@
 import { srarCmdline } from '../inject/machine-check.ts';
-import { TARGET_KINDS, type TargetKind } from '../inject/targets.ts';
+import { METHOD_TRAITS } from '../inject/method-traits.ts';
+import { FILE_TARGET_KINDS, TARGET_KIND_TRAITS, type TargetKind } from '../inject/target-kind-traits.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { referencedTargets, type ValueMatcher } from './event-matcher.ts';
@@ -10,8 +11,6 @@ import type { ParsedStep, StepOutcome } from './step-schema.ts';
 import { checkTopologySteps } from './topology-checks.ts';
 import type { PathIssue } from './validate.ts';
 
-/** Target kinds whose page is a file's, so fsync has something to write back. */
-export const FILE_KINDS: readonly TargetKind[] = ['pagecache-clean', 'pagecache-dirty', 'tmpfs-clean', 'tmpfs-dirty', 'shmem'];
 /** Steps that act through the helper's mapping of the page. */
 const OWNER_STEPS = new Set(['fill', 'verify', 'access', 'fsync', 'msync', 'release', 'migrate']);
 /** CPU models whose default vendor is AuthenticAMD under QEMU: the guest panics on any uncorrected MCE. */
@@ -57,24 +56,24 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
     if (action.kind === 'snapshot' && ++snapshots > 1) issues.push({ path: at(), message: 'only one `snapshot: before` per case' });
     if ('target' in action) {
       const kind = use(action.target, at('target'), index);
-      if (kind && OWNER_STEPS.has(action.kind) && !TARGET_KINDS[kind].owned) {
-        issues.push({ path: at('target'), message: `${action.kind} needs a page the helper maps; a '${kind}' target (${TARGET_KINDS[kind].description}) has no owner` });
+      if (kind && OWNER_STEPS.has(action.kind) && !TARGET_KIND_TRAITS[kind].owned) {
+        issues.push({ path: at('target'), message: `${action.kind} needs a page the helper maps; a '${kind}' target (${TARGET_KIND_TRAITS[kind].description}) has no owner` });
       }
-      else if (kind && action.kind === 'fsync' && !FILE_KINDS.includes(kind)) issues.push({ path: at('target'), message: `fsync needs a file-backed target (${FILE_KINDS.join(', ')}); '${kind}' has no file` });
-      if (kind && action.kind === 'inject' && action.method.startsWith('madvise-') && !TARGET_KINDS[kind].owned) {
+      else if (kind && action.kind === 'fsync' && TARGET_KIND_TRAITS[kind].file === null) issues.push({ path: at('target'), message: `fsync needs a file-backed target (${FILE_TARGET_KINDS.join(', ')}); '${kind}' has no file` });
+      if (kind && action.kind === 'inject' && METHOD_TRAITS[action.method].owner === 'calls' && !TARGET_KIND_TRAITS[kind].owned) {
         issues.push({ path: at('method'), message: `${action.method} needs a page the helper maps, and a '${kind}' page has no owner to call madvise; use another method, or exclude this combination under exclude:` });
       }
-      if (action.kind === 'inject' && action.method.startsWith('mce-') && guest && (AMD_BY_DEFAULT.test(guest.cpuModel) || guest.cpuModel.includes('vendor=AuthenticAMD')) && !guest.cpuModel.includes('vendor=GenuineIntel')) {
+      if (action.kind === 'inject' && METHOD_TRAITS[action.method].machineCheck && guest && (AMD_BY_DEFAULT.test(guest.cpuModel) || guest.cpuModel.includes('vendor=AuthenticAMD')) && !guest.cpuModel.includes('vendor=GenuineIntel')) {
         issues.push({ path: at('method'), message: `${action.method} needs a GenuineIntel guest CPU: with cpuModel '${guest.cpuModel}' the guest panics on any uncorrected machine check; add vendor=GenuineIntel` });
       }
       // The runner boots the case's guest as written (unlike `memharness inject`, which adds
       // the SRAR injector's guestRequirements), so a suite must ask for the isolated CPU the
       // SRAR lands on itself; without it the machine check can catch the kernel and panic it.
-      if (action.kind === 'inject' && action.method === 'mce-srar' && guest) {
+      if (action.kind === 'inject' && METHOD_TRAITS[action.method].owner === 'consumes' && guest) {
         const wanted = srarCmdline(Math.max(2, guest.cpus));
         const missing = wanted.filter((word) => !guest.cmdline.includes(word));
         if (guest.cpus < 2 || missing.length > 0) {
-          issues.push({ path: at('method'), message: `mce-srar needs a guest with cpus: 2 (or more) and the last CPU isolated for the owner to read the page on: cpus: ${Math.max(2, guest.cpus)}, cmdline: [${wanted.map((word) => `'${word}'`).join(', ')}] (harness/inject/machine-check.ts srarCmdline)` });
+          issues.push({ path: at('method'), message: `${action.method} needs a guest with cpus: 2 (or more) and the last CPU isolated for the owner to read the page on: cpus: ${Math.max(2, guest.cpus)}, cmdline: [${wanted.map((word) => `'${word}'`).join(', ')}] (harness/inject/machine-check.ts srarCmdline)` });
         }
       }
     }
@@ -99,7 +98,7 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
         break;
       case 'target': {
         const kind = use(check.target, at('target'), null);
-        if (kind && !TARGET_KINDS[kind].owned) issues.push({ path: at('target'), message: `data and pfn are read through the helper's mapping; a '${kind}' target has none` });
+        if (kind && !TARGET_KIND_TRAITS[kind].owned) issues.push({ path: at('target'), message: `data and pfn are read through the helper's mapping; a '${kind}' target has none` });
         break;
       }
       case 'state': {

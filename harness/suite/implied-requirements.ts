@@ -1,40 +1,14 @@
-import type { InjectionMethod } from '../inject/injection.ts';
-import type { TargetKind } from '../inject/targets.ts';
-import { SCRATCH_FS_MODULES } from '../inject/scratch-fs.ts';
+import type { TaintFlag } from '../kernel-log/crash/taint.ts';
+import { Y, YM, type Need } from '../inject/kernel-needs.ts';
+import { METHOD_TRAITS, taintMethodMayAdd } from '../inject/method-traits.ts';
+import { TARGET_KIND_TRAITS } from '../inject/target-kind-traits.ts';
 import type { Requirement } from './requirement-schema.ts';
 import type { Step } from './step-schema.ts';
 
-export type Need = { config?: Record<string, string[]>; modules?: readonly string[] };
-
-const Y = ['y'];
-const YM = ['y', 'm'];
-
-/** What each way of injecting needs from the kernel's config. */
-export const METHOD_NEEDS: Readonly<Record<InjectionMethod, Need>> = {
-  debugfs: { config: { CONFIG_MEMORY_FAILURE: Y, CONFIG_HWPOISON_INJECT: YM, CONFIG_DEBUG_FS: Y } },
-  'debugfs-unpoison': { config: { CONFIG_MEMORY_FAILURE: Y, CONFIG_HWPOISON_INJECT: YM, CONFIG_DEBUG_FS: Y } },
-  'madvise-hwpoison': { config: { CONFIG_MEMORY_FAILURE: Y } },
-  'madvise-soft-offline': { config: { CONFIG_MEMORY_FAILURE: Y } },
-  'sysfs-soft-offline': { config: { CONFIG_MEMORY_FAILURE: Y } },
-  'sysfs-hard-offline': { config: { CONFIG_MEMORY_FAILURE: Y } },
-  'mce-srao': { config: { CONFIG_MEMORY_FAILURE: Y, CONFIG_X86_MCE: Y, CONFIG_X86_MCE_INTEL: Y } },
-  'mce-srar': { config: { CONFIG_MEMORY_FAILURE: Y, CONFIG_X86_MCE: Y, CONFIG_X86_MCE_INTEL: Y } },
-};
-
-/** What making each kind of target page needs. */
-export const TARGET_NEEDS: Readonly<Partial<Record<TargetKind, Need>>> = {
-  thp: { config: { CONFIG_TRANSPARENT_HUGEPAGE: Y } },
-  hugetlb: { config: { CONFIG_HUGETLB_PAGE: Y } },
-  'hugetlb-free': { config: { CONFIG_HUGETLB_PAGE: Y } },
-  'pagecache-clean': { modules: SCRATCH_FS_MODULES },
-  'pagecache-dirty': { modules: SCRATCH_FS_MODULES },
-  'tmpfs-clean': { config: { CONFIG_TMPFS: Y } },
-  'tmpfs-dirty': { config: { CONFIG_TMPFS: Y } },
-};
-
 /**
- * Requirements a case has by what its steps do, so that a kernel without machine-check
- * support SKIPs an mce case with a reason instead of failing it. They are `implied`: when
+ * Requirements a case has by what its steps do (the `needs` of its methods and target kinds in
+ * harness/inject/method-traits.ts and target-kind-traits.ts, the other steps' here), so that a
+ * kernel without machine-check support SKIPs an mce case with a reason instead of failing it. They are `implied`: when
  * the kernel's config or modules are unknown, they are assumed met (the run will tell).
  */
 export function impliedRequirements(steps: readonly Step[]): Requirement[] {
@@ -54,8 +28,8 @@ export function impliedRequirements(steps: readonly Step[]): Requirement[] {
   };
   for (const step of steps) {
     const action = step.action;
-    if (action.kind === 'inject') add(METHOD_NEEDS[action.method], `inject method ${action.method}`);
-    else if (action.kind === 'target') add(TARGET_NEEDS[action.targetKind] ?? {}, `target kind ${action.targetKind}`);
+    if (action.kind === 'inject') add(METHOD_TRAITS[action.method].needs, `inject method ${action.method}`);
+    else if (action.kind === 'target') add(TARGET_KIND_TRAITS[action.targetKind].needs, `target kind ${action.targetKind}`);
     else if (action.kind === 'corruptFilter') add({ config: { CONFIG_HWPOISON_INJECT: YM, CONFIG_DEBUG_FS: Y } }, 'corruptFilter');
     else if (action.kind === 'memoryBlock') add({ config: action.state === 'offline' ? { CONFIG_MEMORY_HOTREMOVE: Y } : { CONFIG_MEMORY_HOTPLUG: Y } }, `memoryBlock ${action.state}`);
     else if (action.kind === 'dimm') {
@@ -66,4 +40,17 @@ export function impliedRequirements(steps: readonly Step[]): Requirement[] {
     if (action.kind === 'target' && action.placement?.node !== undefined) add({ config: { CONFIG_NUMA: Y } }, `target on node ${action.placement.node}`);
   }
   return out;
+}
+
+/**
+ * New taint a case's steps may leave without failing the implicit no-new-taint check: what its
+ * injection methods may add (`mayTaint`: M after a machine check), each flag once, in step order.
+ */
+export function impliedTaintAllowance(steps: readonly Step[]): TaintFlag[] {
+  const flags = new Map<number, TaintFlag>();
+  for (const step of steps) {
+    if (step.action.kind !== 'inject') continue;
+    for (const flag of taintMethodMayAdd(step.action.method)) if (!flags.has(flag.bit)) flags.set(flag.bit, flag);
+  }
+  return [...flags.values()];
 }

@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises';
 import type { TaintFlag } from '../kernel-log/crash/taint.ts';
-import { TAINT_FLAGS } from '../kernel-log/crash/taint.ts';
 import type { TargetKind } from '../inject/targets.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
 import { checkCase } from './case-checks.ts';
 import { describeCombination, EXPANSION_KEYS, expandParameters, resolveParameterConditions, substituteParameters, type Combination } from './expand-cases.ts';
 import type { Expectation } from './expectation-schema.ts';
-import { impliedRequirements } from './implied-requirements.ts';
+import { impliedRequirements, impliedTaintAllowance } from './implied-requirements.ts';
 import { dedupeProblems, formatLocation, type SourceLocation, type SuiteProblem } from './problems.ts';
 import { requirementsFrom, type Requirement } from './requirement-schema.ts';
 import { excludedByParameters } from './requirements.ts';
@@ -184,9 +183,7 @@ class SuiteBuilder {
     const requirements = [...written, ...impliedRequirements(applicable).filter((requirement) => !said.has(requirementSubject(requirement)))];
     const allowCrash = body.allow?.crash ?? header.allow?.crash ?? false;
     const allowTaint = body.allow?.taint ?? header.allow?.taint ?? [];
-    const injectsMce = applicable.some((step) => step.action.kind === 'inject' && step.action.method.startsWith('mce-'));
-    const machineCheck = TAINT_FLAGS.find((flag) => flag.name === 'MACHINE_CHECK')!;
-    const allowedNewTaint: TaintFlag[] = uniqueBy([...(injectsMce ? [machineCheck] : []), ...allowTaint], (flag) => flag.bit);
+    const allowedNewTaint: TaintFlag[] = uniqueBy([...impliedTaintAllowance(applicable), ...allowTaint], (flag) => flag.bit);
     const targets: Record<string, TargetKind> = {};
     for (const step of steps) if (step.action.kind === 'target') targets[step.action.name] = step.action.targetKind;
     return {

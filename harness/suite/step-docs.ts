@@ -1,6 +1,6 @@
 import { BLOCK_STATES } from '../inject/memory-block.ts';
 import { PREPARED_FILL_SEED } from '../inject/targets.ts';
-import { FILE_KINDS } from './case-checks.ts';
+import { FILE_TARGET_KINDS } from '../inject/target-kind-traits.ts';
 import { DEFAULT_DEVICE_WAIT_MS, DEFAULT_FILL_SEED, type OutcomeField, type StepKind } from './step-schema.ts';
 
 /**
@@ -51,7 +51,7 @@ export const STEP_DOCS: Readonly<Record<StepKind, StepDoc>> = {
   },
   fsync: {
     forms: ['fsync: t0'],
-    does: `fsync(2) of the target's file by the helper (\`helper.fsync\`); lint wants a file-backed kind: ${FILE_KINDS.map((kind) => `\`${kind}\``).join(', ')}`,
+    does: `fsync(2) of the target's file by the helper (\`helper.fsync\`); lint wants a file-backed kind: ${FILE_TARGET_KINDS.map((kind) => `\`${kind}\``).join(', ')}`,
   },
   msync: { forms: ['msync: t0'], does: "msync(2) of the helper's mapping of the target (`helper.msync`)" },
   release: { forms: ['release: t0'], does: 'the helper unmaps and closes the target, and deletes the file it made for it (`helper.release`)' },

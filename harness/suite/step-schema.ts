@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CorruptFilter } from '../inject/debugfs-hwpoison.ts';
 import { INJECTION_METHODS, type InjectionMethod } from '../inject/injection.ts';
 import { BLOCK_STATES, type BlockStateRequest } from '../inject/memory-block.ts';
-import { TARGET_KINDS, type TargetKind } from '../inject/targets.ts';
+import { TARGET_KIND_NAMES, type TargetKind } from '../inject/target-kind-traits.ts';
 import { placementProblem, type TargetPlacement } from '../inject/placement-spec.ts';
 import { idSchema, modifiersShape, targetNameSchema, type Xfail } from './common-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -165,7 +165,6 @@ function kind<S extends z.ZodType>(value: S, build: (value: z.output<S>) => Step
   return { value, build: build as (value: never) => StepAction, outcomes, ...(defaultExpect ? { defaultExpect } : {}) };
 }
 
-const TARGET_KIND_NAMES = Object.keys(TARGET_KINDS) as [TargetKind, ...TargetKind[]];
 const nodeSchema = z.number().int().min(0).max(63);
 const deviceIdSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a memory device id as in guest: (dimms, virtioMem, nvdimms) or a dimm step');
 const mibSchema = z.number().int().positive();

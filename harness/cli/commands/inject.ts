@@ -6,7 +6,8 @@ import { INJECTION_METHODS, type InjectionMethod } from '../../inject/injection.
 import { INJECTORS } from '../../inject/injectors.ts';
 import { runInjection } from '../../inject/run-injection.ts';
 import { SCRATCH_FS_MODULES } from '../../inject/scratch-fs.ts';
-import { TARGET_KINDS, prepareTarget, type TargetKind } from '../../inject/targets.ts';
+import { TARGET_KIND_NAMES, TARGET_KIND_TRAITS, type TargetKind } from '../../inject/target-kind-traits.ts';
+import { prepareTarget } from '../../inject/targets.ts';
 import { startGuestKmsgReader } from '../../kernel-log/reader/guest-kmsg-reader.ts';
 import { EXIT_TEST_FAILURE, HarnessError } from '../../util/errors.ts';
 import { withFreshGuest } from '../fresh-guest.ts';
@@ -25,18 +26,18 @@ export function registerInjectCommand(program: Command): void {
   addGuestOptions(program.command('inject'))
     .description('boot a guest, prepare a target page, inject a memory error, touch the page, and report events, state diff and process outcome')
     .addOption(new Option('--method <method>', 'how to inject').choices(INJECTION_METHODS).makeOptionMandatory())
-    .addOption(new Option('--target <kind>', 'which page').choices(Object.keys(TARGET_KINDS)).makeOptionMandatory())
+    .addOption(new Option('--target <kind>', 'which page').choices(TARGET_KIND_NAMES).makeOptionMandatory())
     .option('--early-kill', 'prctl(PR_MCE_KILL_EARLY) in the owner: poison is signalled (BUS_MCEERR_AO) when it happens, not on access')
     .option('--no-touch', 'do not access/fsync the page after the injection')
     .option('--before-inject <command>', 'a guest shell command run right before the injection (e.g. a sysctl)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (options: InjectOptions) => {
       const injector = INJECTORS[options.method];
-      const owned = TARGET_KINDS[options.target].owned;
+      const owned = TARGET_KIND_TRAITS[options.target].owned;
       // Refuse impossible combinations before spending a boot on them.
       const refusal = injector.refuse({ kind: options.target, pfn: 0n, ...(owned ? { owner: {} as never } : {}) });
       if (refusal) throw new HarnessError('usage', `--method ${options.method} cannot target --target ${options.target}: ${refusal}`);
-      const needsScratchFs = options.target === 'pagecache-clean' || options.target === 'pagecache-dirty';
+      const needsScratchFs = TARGET_KIND_TRAITS[options.target].file?.fs === 'scratch-fs';
       const report = await withFreshGuest(
         'inject',
         options,
