@@ -27,6 +27,11 @@ export interface GuestBootOptions {
   bootTimeoutMs?: number;
   /** From the init's first line to SSH answering. */
   readyTimeoutMs?: number;
+  /**
+   * Keep the boot RAM in files in this directory (on tmpfs), mapped shared: the guest can then
+   * be the template of copy-on-write snapshots (saveSnapshot sends device state only).
+   */
+  ramDir?: string;
 }
 
 export interface GuestTimings {
@@ -47,6 +52,8 @@ export interface GuestLaunchInputs {
   initrd: string;
   kernelCmdline: string[];
   keys: Pick<RunKeys, 'clientPrivateKey' | 'hostKeyBlob'>;
+  /** The boot RAM files' directory, when the guest was booted with GuestBootOptions.ramDir. */
+  ramDir?: string;
 }
 
 export interface GuestAttachOptions {
@@ -111,6 +118,7 @@ export class Guest {
             initrd: options.image.initrdPath,
             kernelCmdline,
             sshPort,
+            ...(options.ramDir ? { ram: { dir: options.ramDir, share: true } } : {}),
           },
         });
       } catch (error) {
@@ -206,6 +214,7 @@ export class Guest {
       initrd: options.image.initrdPath,
       kernelCmdline: guestKernelCmdline(options.spec),
       keys: { clientPrivateKey: options.keys.clientPrivateKey, hostKeyBlob: options.keys.hostKeyBlob },
+      ...(options.ramDir ? { ramDir: options.ramDir } : {}),
     };
     return new Guest(options.name, machine, options.kernel, options.spec, options.accel, sshPort, timings, ssh, release, launch);
   }

@@ -55,6 +55,22 @@ describe('renderQemuArgs', () => {
     expect(valueOf(renderQemuArgs(defaultGuestSpec({ cpus: 2 }), { ...runtime, accel: 'kvm' }), '-accel')).toEqual(['kvm']);
   });
 
+  it('keeps the boot RAM in a file for copy-on-write snapshots: shared in the template, private in a restore', () => {
+    const template = renderQemuArgs(defaultGuestSpec({ memoryMiB: 1024 }), { ...runtime, ram: { dir: '/dev/shm/mh-1', share: true } });
+    expect(valueOf(template, '-machine')).toEqual(['pc,memory-backend=ram0']);
+    expect(valueOf(template, '-object')).toEqual(['memory-backend-file,id=ram0,size=1024M,mem-path=/dev/shm/mh-1/ram0,share=on']);
+    const restore = renderQemuArgs(defaultGuestSpec({ memoryMiB: 1024 }), { ...runtime, ram: { dir: '/dev/shm/mh-1', share: false }, incoming: 'defer' });
+    expect(valueOf(restore, '-object')).toEqual(['memory-backend-file,id=ram0,size=1024M,mem-path=/dev/shm/mh-1/ram0,share=off']);
+    // With NUMA nodes each node's memory is a file; a memory-less node has none; DIMMs stay anonymous (the stream carries them).
+    const numa = renderQemuArgs(
+      defaultGuestSpec({ memoryMiB: 2048, numa: [{ cpus: [0], memoryMiB: 2048 }, { cpus: [], memoryMiB: 0 }], hotplug: { slots: 2, maxMemoryMiB: 4096 }, dimms: [{ id: 'd1', sizeMiB: 256, node: 1 }] }),
+      { ...runtime, ram: { dir: '/dev/shm/mh-2', share: true } },
+    );
+    expect(valueOf(numa, '-machine')).toEqual(['pc']);
+    expect(valueOf(numa, '-object')).toEqual(['memory-backend-file,id=ram-node0,size=2048M,mem-path=/dev/shm/mh-2/ram-node0,share=on', 'memory-backend-ram,id=mem-d1,size=256M']);
+    expect(valueOf(numa, '-numa')).toEqual(['node,nodeid=0,cpus=0,memdev=ram-node0', 'node,nodeid=1']);
+  });
+
   it('adds -incoming for a restore', () => {
     expect(valueOf(renderQemuArgs(defaultGuestSpec(), { ...runtime, incoming: 'exec:cat /s' }), '-incoming')).toEqual(['exec:cat /s']);
   });

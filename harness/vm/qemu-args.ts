@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { GuestSpec, QemuDevice, QemuObject } from './guest-spec.ts';
-import { topologyQemuArgs } from './topology.ts';
+import { ramBackend, topologyQemuArgs, type RamFiles } from './topology.ts';
 
 export type Accelerator = 'kvm' | 'tcg';
 
@@ -17,6 +17,8 @@ export interface QemuRuntime {
   sshPort: number | null;
   /** Restore from a saved migration stream instead of booting. */
   incoming?: string;
+  /** Boot RAM in files (copy-on-write snapshots): shared by the template, private in a restore. */
+  ram?: RamFiles;
 }
 
 function renderOptions(props: Record<string, string | number | boolean>): string {
@@ -54,10 +56,12 @@ export function renderQemuArgs(spec: GuestSpec, runtime: QemuRuntime): string[] 
     ? `${spec.memoryMiB}M,slots=${spec.hotplug.slots},maxmem=${spec.hotplug.maxMemoryMiB}M`
     : `${spec.memoryMiB}M`;
   // The machine directory holds what belongs to this one QEMU (its QMP socket, NVDIMM backing files).
-  const topology = topologyQemuArgs(spec, path.dirname(runtime.qmpSocket));
+  const topology = topologyQemuArgs(spec, path.dirname(runtime.qmpSocket), runtime.ram);
+  // Without NUMA nodes the boot RAM is one backend the machine names; with them, each node's.
+  const ramOptions: Record<string, string> = runtime.ram && !spec.numa ? { 'memory-backend': 'ram0' } : {};
   const args = [
     '-name', runtime.name,
-    '-machine', `${spec.machine.type}${renderOptions({ ...topology.machineOptions, ...spec.machine.options })}`,
+    '-machine', `${spec.machine.type}${renderOptions({ ...topology.machineOptions, ...ramOptions, ...spec.machine.options })}`,
     '-accel', runtime.accel === 'kvm' ? 'kvm' : `tcg,thread=${tcgThreading(spec.cpus)}`,
     '-cpu', spec.cpuModel,
     '-smp', String(spec.cpus),
@@ -78,6 +82,7 @@ export function renderQemuArgs(spec: GuestSpec, runtime: QemuRuntime): string[] 
     );
   }
   if (spec.rng) args.push('-device', 'virtio-rng-pci');
+  if (runtime.ram && !spec.numa) args.push('-object', ramBackend('ram0', spec.memoryMiB, runtime.ram));
   for (const object of topology.objects) args.push('-object', object);
   for (const node of topology.numa) args.push('-numa', node);
   for (const device of topology.devices) args.push('-device', device);

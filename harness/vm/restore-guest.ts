@@ -51,6 +51,7 @@ export async function restoreGuest(snapshot: GuestSnapshot, options: RestoreOpti
   if (!machine) throw new HarnessError('qemu', `could not find a free loopback port for SSH after ${PORT_ATTEMPTS} attempts`);
 
   try {
+    await startIncoming(machine, snapshot);
     await waitUntilRunning(machine, options.runningTimeoutMs ?? 60_000);
     const guest = await Guest.attach({
       name,
@@ -77,6 +78,17 @@ export async function restoreGuest(snapshot: GuestSnapshot, options: RestoreOpti
   }
 }
 
+function incomingUri(snapshot: GuestSnapshot): string {
+  return `exec:cat ${shellQuotePath(snapshot.file)}`;
+}
+
+/** For a deferred (copy-on-write) restore: the capability the template was saved with, then the stream. */
+async function startIncoming(machine: QemuMachine, snapshot: GuestSnapshot): Promise<void> {
+  if (!snapshot.launch.ramDir) return;
+  await machine.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+  await machine.qmp.execute('migrate-incoming', { uri: incomingUri(snapshot) });
+}
+
 function restoreRuntime(snapshot: GuestSnapshot, name: string, sshPort: number | null): Omit<QemuRuntime, 'qmpSocket'> {
   return {
     name,
@@ -85,7 +97,10 @@ function restoreRuntime(snapshot: GuestSnapshot, name: string, sshPort: number |
     initrd: snapshot.launch.initrd,
     kernelCmdline: snapshot.launch.kernelCmdline,
     sshPort,
-    incoming: `exec:cat ${shellQuotePath(snapshot.file)}`,
+    // A copy-on-write restore sets x-ignore-shared over QMP first (startIncoming), so it defers.
+    incoming: snapshot.launch.ramDir ? 'defer' : incomingUri(snapshot),
+    // Copy-on-write: the template's RAM files, mapped private (QEMU allows that since 4.1).
+    ...(snapshot.launch.ramDir ? { ram: { dir: snapshot.launch.ramDir, share: false } } : {}),
   };
 }
 
@@ -110,6 +125,10 @@ async function checkSnapshotInputs(snapshot: GuestSnapshot): Promise<void> {
       throw new HarnessError('usage', `the snapshot's memory backend ${object.id} file ${backing} is gone: the device set must match the saved one`);
     }
   }
+  if (snapshot.launch.ramDir) {
+    const ramFiles = await fs.readdir(snapshot.launch.ramDir).catch(() => [] as string[]);
+    if (ramFiles.length === 0) throw new HarnessError('usage', `the snapshot's RAM files in ${snapshot.launch.ramDir} are gone: a copy-on-write snapshot restores only while its template's RAM is kept`);
+  }
   const version = await qemuVersion();
   if (version !== snapshot.qemuVersion) {
     throw new HarnessError('usage', `the snapshot was saved by QEMU ${snapshot.qemuVersion}, this is QEMU ${version}`, {
@@ -132,7 +151,8 @@ function comparableArgs(args: readonly string[]): string[] {
       i++;
       continue;
     }
-    out.push(word.replace(/hostfwd=tcp:127\.0\.0\.1:\d+-:22/, 'hostfwd=tcp:127.0.0.1:*-:22'));
+    // A boot-RAM file is shared by the template and private in a restore: the same memory.
+    out.push(word.replace(/hostfwd=tcp:127\.0\.0\.1:\d+-:22/, 'hostfwd=tcp:127.0.0.1:*-:22').replace(/^(memory-backend-file,id=ram[^,]*,.*),share=(on|off)$/, '$1,share=*'));
   }
   return out;
 }

@@ -99,6 +99,10 @@ export async function saveSnapshot(guest: Guest, file: string, options: SaveSnap
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   // QEMU 7.2 caps migration at 32 MiB/s by default: lift it, a file is not a network link.
   await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 ** 3, 'downtime-limit': 300 });
+  // Copy-on-write template: the stream then carries device state and non-file RAM (DIMMs,
+  // virtio-mem) only, the boot RAM being the file. The restore sets the same capability (it
+  // changes the stream's layout); QEMU 7.2 has no command-line property for it.
+  if (guest.launch.ramDir) await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
   const started = Date.now();
   await qmp.execute('migrate', { uri: `exec:cat > ${shellQuotePath(partial)}` });
   let info: MigrationInfo = {};
@@ -129,7 +133,9 @@ export async function saveSnapshot(guest: Guest, file: string, options: SaveSnap
   // be flushing. The stream's size settles within moments.
   const sizeBytes = await settledSize(partial, Date.now() + 10_000);
   await fs.rename(partial, target);
-  await resume(guest, options);
+  // A copy-on-write template's RAM is the file every restore maps: it must stay as saved, so
+  // the template never runs again (the caller ends it).
+  if (!guest.launch.ramDir) await resume(guest, options);
 
   const snapshot: GuestSnapshot = {
     file: target,

@@ -162,13 +162,29 @@ export function nvdimmBackingFile(machineDir: string, nvdimmId: string): string 
   return path.join(machineDir, `nvdimm-${nvdimmId}.img`);
 }
 
-export function topologyQemuArgs(spec: TopologyFields, machineDir: string): TopologyQemuArgs {
+/**
+ * Boot RAM kept in files, for copy-on-write snapshots (vm/snapshot.ts): the template guest maps
+ * them shared (its RAM is the file), every restore maps them private (it reads the template's
+ * pages and copies only what it writes). Without it boot RAM is anonymous memory.
+ */
+export interface RamFiles {
+  dir: string;
+  share: boolean;
+}
+
+/** One boot-RAM backend: anonymous, or a file in `ram.dir` named after its id. */
+export function ramBackend(id: string, sizeMiB: number, ram: RamFiles | undefined): string {
+  if (!ram) return `memory-backend-ram,id=${id},size=${sizeMiB}M`;
+  return `memory-backend-file,id=${id},size=${sizeMiB}M,mem-path=${path.join(ram.dir, id)},share=${ram.share ? 'on' : 'off'}`;
+}
+
+export function topologyQemuArgs(spec: TopologyFields, machineDir: string, ram?: RamFiles): TopologyQemuArgs {
   const out: TopologyQemuArgs = { objects: [], numa: [], devices: [], machineOptions: {} };
   if (spec.numa) {
     spec.numa.forEach((node, index) => {
       const cpus = node.cpus.length > 0 ? `,cpus=${node.cpus.join(',cpus=')}` : '';
       if (node.memoryMiB > 0) {
-        out.objects.push(`memory-backend-ram,id=ram-node${index},size=${node.memoryMiB}M`);
+        out.objects.push(ramBackend(`ram-node${index}`, node.memoryMiB, ram));
         out.numa.push(`node,nodeid=${index}${cpus},memdev=ram-node${index}`);
       } else {
         out.numa.push(`node,nodeid=${index}${cpus}`);
