@@ -1,11 +1,9 @@
 import { decodeTaint } from '../kernel-log/crash/taint.ts';
-import { KMSG_MARK_PREFIX } from '../kernel-log/reader/kmsg-command.ts';
-import { parseCrashes } from '../kernel-log/crash/parse-crashes.ts';
-import { kernelEvents, parseKernelEvent } from '../kernel-log/events/parse-event.ts';
+import { parseKernelEvent } from '../kernel-log/events/parse-event.ts';
+import { observe } from '../kernel-log/observe.ts';
 import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
 import { normalisePfn } from '../kernel-log/events/pfn.ts';
 import { parseConsoleLine } from '../kernel-log/records/console-record.ts';
-import type { LogRecord } from '../kernel-log/records/log-record.ts';
 import { HelperGoneError, type HelperSession } from '../guest-helper/helper-session.ts';
 import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
 import { takeSnapshot, type StateSnapshot } from '../state/state-snapshot.ts';
@@ -75,6 +73,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
   const before = await takeSnapshot(run, { pfns });
   const consoleStart = guest.machine.console.lines().length;
   const startMark = await kmsg.markInKernelLog('inject-start');
+  let endMark: KmsgMark | null = null;
   const asyncSignals: SigbusInfo[] = [];
   const onEvent = (event: { event: string; [key: string]: unknown }) => {
     if (event.event === 'sigbus' && event.async) asyncSignals.push(event as unknown as SigbusInfo);
@@ -105,7 +104,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
     if (!guestAlive) throw new Error('guest gone');
     if (ASYNCHRONOUS_METHODS.has(injector.method) && injection.result.ok) await waitForVerdict(kmsg, startMark, target.page.pfn);
     if (target.page.owner && options.touch) await observeOwner(helper, target, injector.method, outcome);
-    await kmsg.markInKernelLog('inject-end');
+    endMark = await kmsg.markInKernelLog('inject-end');
     after = await takeSnapshot(run, { pfns });
   } catch (error) {
     if (guestAlive && (await guest.diesWithin())) guestAlive = false;
@@ -115,20 +114,25 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
   }
   if (helper.ended) outcome.killedBy = helper.ended.signal;
 
+  // The same observer as a case's (kernel-log/observe.ts): the window between the marks, both channels.
   const slice = kmsg.since(startMark);
-  const consoleRecords: LogRecord[] = guest.machine.console
-    .lines()
-    .slice(consoleStart)
-    .flatMap((line) => parseConsoleLine(line.text, line.atMs));
-  // After a panic the kmsg stream is gone: the console is the only record of the crash.
-  const crashRecords = guestAlive ? [...slice.records, ...consoleRecords.filter((r) => !slice.records.some((k) => k.text === r.text))] : consoleRecords;
-  const events = kernelEvents(guestAlive ? slice.records : consoleRecords)
-    .filter((located) => !located.record.text.startsWith(KMSG_MARK_PREFIX))
-    .map((located) => {
-      const { type, ...fields } = located.event;
-      return { type, text: located.record.text, seq: located.record.seq, fields };
-    });
-  const crashes = parseCrashes(crashRecords, { logPath: guest.consoleLogPath }).map((crash) => ({ title: crash.title, kind: crash.kind, text: crash.text }));
+  const observation = observe({
+    kmsg: slice.records.filter((record) => endMark === null || (record.seq ?? 0) <= endMark.afterSeq),
+    losses: slice.losses,
+    console: guest.machine.console
+      .lines()
+      .slice(consoleStart)
+      .flatMap((line) => parseConsoleLine(line.text, line.atMs)),
+    ...(startMark.kernelTimeUs === undefined ? {} : { fromUs: startMark.kernelTimeUs }),
+    ...(endMark?.kernelTimeUs === undefined ? {} : { toUs: endMark.kernelTimeUs }),
+    alive: guestAlive,
+    logPath: guest.consoleLogPath,
+  });
+  const events = observation.events.map((located) => {
+    const { type, ...fields } = located.event;
+    return { type, text: located.record.text, seq: located.record.seq, fields };
+  });
+  const crashes = observation.crashes.map((crash) => ({ title: crash.title, kind: crash.kind, text: crash.text, ...(crash.corrupted ? { corrupted: crash.corruptedReason ?? 'corrupted' } : {}) }));
   const taintValue = after?.tainted.available ? after.tainted.value : null;
   return {
     kernel: guest.unameRelease ?? guest.kernel.release,
@@ -139,7 +143,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
     stateDiff: after ? diffSnapshots(before, after) : null,
     crashes,
     taint: taintValue === null ? null : { value: taintValue, letters: decodeTaint(taintValue).letters },
-    logLosses: slice.losses.reduce((sum, loss) => sum + (loss.lost ?? 0), 0),
+    logLosses: observation.lostRecords,
     guestAlive,
     consoleLog: guest.consoleLogPath,
   };

@@ -91,7 +91,7 @@ describe.each([
   let counter = 0;
 
   async function guestFor(): Promise<SharedTestGuest> {
-    if (shared && shared.guest.reusable && shared.guest.machine.isRunning) return shared;
+    if (shared && shared.guest.fitForSnapshot && shared.guest.machine.isRunning) return shared;
     await shared?.dispose();
     shared = await bootSharedTestGuest(ref, GUEST);
     facts = await kernelFactsOf(shared.prepared.kernel);
@@ -130,7 +130,7 @@ describe.each([
       results.set(testCase.key, await run(testCase));
     }
     if (!results.has(inline.get('wrong-result')!.key)) results.set(inline.get('wrong-result')!.key, await run(inline.get('wrong-result')!));
-    // A timed-out step leaves the guest not reusable; the panic ends it: both last, on one guest.
+    // A timed-out step leaves its command running in the guest; the panic ends it: both last, on one guest.
     results.set(inline.get('step-timeout')!.key, await run(inline.get('step-timeout')!));
     results.set(inline.get('sysrq-panic')!.key, await run(inline.get('sysrq-panic')!, { anyLiveGuest: true }));
   }, 1_200_000);

@@ -200,7 +200,7 @@ class SuiteBuilder {
       requirements,
       timeoutMs: body.timeout ?? header.timeout ?? DEFAULT_CASE_TIMEOUT_MS,
       xfail: body.xfail ?? null,
-      implicit: { noCrash: !allowCrash && !expectations.some((expectation) => expectation.check.kind === 'crash'), allowedNewTaint },
+      implicit: { allowCrash, allowedNewTaint, allowedReports: [...(header.allow?.reports ?? []), ...(body.allow?.reports ?? [])] },
       targets,
       steps,
       expectations,
