@@ -155,7 +155,7 @@ describe.each(KERNELS)('snapshot and restore on %s', (kernelRef) => {
     await frozen.shutdown();
     restored.length = 0;
 
-    shared.guest.markNotReusable('took an MCE (test)');
+    shared.guest.markUnfitForSnapshot('took an MCE (test)');
     await expect(saveSnapshot(shared.guest, path.join(shared.runDir, 'snap', 'tainted.migration'))).rejects.toThrow(/cannot be snapshotted: took an MCE/);
   });
 });
