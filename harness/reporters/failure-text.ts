@@ -1,4 +1,4 @@
-import type { AttemptResult, CaseResult, StepRecord } from '../results/run-result.ts';
+import type { AttemptResult, CaseResult, Recovery, StepRecord } from '../results/run-result.ts';
 import { describeValue } from './text/describe-value.ts';
 
 /**
@@ -33,6 +33,17 @@ export function attemptLines(attempts: readonly AttemptResult[]): string[] {
     const why = attempt.failure?.message ?? attempt.crash?.title;
     return `attempt ${attempt.attempt} (${attempt.isolation}): ${attempt.verdict}${why ? `: ${why}` : ''}`;
   });
+}
+
+const RECOVERY_LABELS: Record<Recovery['what'], string> = {
+  'restore-redone': 'restore redone',
+  'restore-fell-back-to-boot': 'restore fell back to a boot',
+  'snapshot-not-saved': 'snapshot not saved',
+};
+
+/** The infra hiccups the runner got over on the way to the case's guests, one line each, attempt by attempt. */
+export function recoveryLines(attempts: readonly AttemptResult[]): string[] {
+  return attempts.flatMap((attempt) => (attempt.recoveries ?? []).map((recovery) => `recovered (attempt ${attempt.attempt}): ${RECOVERY_LABELS[recovery.what] ?? recovery.what}: ${recovery.message}`));
 }
 
 /** Lines of a step's output quoted under a failure, per stream. */

@@ -9,6 +9,8 @@ export type RenderRun = (run: RunResult, errors: readonly RunError[]) => string 
 /**
  * A report written once, at the end, from the final RunResult (junit.xml, results.ktap,
  * report.html). Written atomically like results.json, so a CI job never picks up half a file.
+ * The run errors it shows are the RunResult's (`errors`), as its cases are; for a RunResult
+ * from before results kept them, the ones onError delivered.
  */
 export class FileReporter implements Reporter {
   readonly name: string;
@@ -30,6 +32,10 @@ export class FileReporter implements Reporter {
 
   onCaseBegin(): void {}
 
+  onAttemptBegin(): void {}
+
+  onAttemptEnd(): void {}
+
   onCaseEnd(): void {}
 
   onError(error: RunError): void {
@@ -37,7 +43,7 @@ export class FileReporter implements Reporter {
   }
 
   async onEnd(run: RunResult): Promise<void> {
-    const text = await this.render(run, this.errors);
+    const text = await this.render(run, run.errors ?? this.errors);
     await fs.mkdir(path.dirname(this.file), { recursive: true });
     await writeFileAtomic(this.file, text);
   }

@@ -11,7 +11,7 @@ import { readRunResult } from '../results/read-run-result.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { createReporters } from './create-reporters.ts';
 import { shortKernelLabels } from './html/matrix-model.ts';
-import { createHtmlReporter, htmlReportLocation, readReportErrors, renderHtmlReport } from './html-reporter.ts';
+import { createHtmlReporter, htmlReportLocation, renderHtmlReport } from './html-reporter.ts';
 import { replayToReporters } from './replay.ts';
 import { recordedNightly } from './testing/recorded-nightly.ts';
 import { makeCase, sampleRun } from './testing/sample-run.ts';
@@ -107,6 +107,22 @@ describe('html reporter', () => {
     expect(html).toContain('<th>expected</th><th>actual</th>');
     expect(html).toContain('console text');
     expect(html).toContain('the file is missing');
+  });
+
+  it('shows the infra recoveries of a case, escaped, and none for a case without', async () => {
+    const recovered = makeCase('passed', {
+      attempts: [{ attempt: 1, verdict: 'passed', durationMs: 5, isolation: 'restore', recoveries: [{ what: 'restore-redone', message: 'restoring the snapshot failed (QEMU said <oops>); a second restore worked' }] }],
+    });
+    const html = await render(sampleRun({ cases: [recovered, makeCase('failed')] }));
+    expect(html).toContain('<h3>Infra recoveries</h3>');
+    expect(html).toContain('<li>recovered (attempt 1): restore redone: restoring the snapshot failed (QEMU said &lt;oops&gt;); a second restore worked</li>');
+    expect(html.match(/<h3>Infra recoveries<\/h3>/g)).toHaveLength(1);
+  });
+
+  it('shows a run that stopped at its suite problems: each with its file:line:col', async () => {
+    const html = await render(sampleRun({ cases: [], complete: false, errors: [{ message: 'cases: expected a list', location: 'suites/bad.yaml:2:8' }] }));
+    expect(html).toContain('<h2>Errors outside any case</h2>');
+    expect(html).toContain('<pre class="run-error">suites/bad.yaml:2:8: cases: expected a list</pre>');
   });
 
   it('caps console slices, keeping the end, within a budget for the whole report', async () => {
@@ -231,16 +247,17 @@ describe('html reporter: the case × kernel matrix', () => {
 });
 
 describe('report.html after a comparison', () => {
-  async function runDirWithReport(run: RunResult, errors: string[] = []): Promise<void> {
+  async function runDirWithReport(run: RunResult, errors: RunResult['errors'] = []): Promise<void> {
     const reporters = createReporters(['json', 'html'], { outputDir: dir, stdout: { write: () => undefined }, isTTY: false });
-    for (const message of errors) await reporters.onError({ message });
-    await replayToReporters(run, reporters);
+    await replayToReporters({ ...run, errors }, reporters);
     expect(reporters.failures).toEqual([]);
   }
 
   it("compare into the run's own directory makes its report again with the categories, keeping the errors outside any case", async () => {
     const { run } = await recordedNightly(dir);
-    await runDirWithReport(run, ['preparing the guest failed: <b>qemu</b> exited & "left"']);
+    await runDirWithReport(run, [{ message: 'preparing the guest failed: <b>qemu</b> exited & "left"' }, { message: 'cases: expected a list', location: 'suites/bad.yaml:2:8' }]);
+    // The errors are in results.json, which is all the re-render reads.
+    expect((await readRunResult(dir)).errors).toHaveLength(2);
     const before = await fs.readFile(path.join(dir, 'report.html'), 'utf8');
     expect(before).not.toContain('Compared with the baseline');
     const printed: string[] = [];
@@ -249,9 +266,10 @@ describe('report.html after a comparison', () => {
     const after = await fs.readFile(path.join(dir, 'report.html'), 'utf8');
     expect(after).toContain('Compared with the baseline');
     expect(after).toContain('<pre class="run-error">preparing the guest failed: &lt;b&gt;qemu&lt;/b&gt; exited &amp; &quot;left&quot;</pre>');
+    expect(after).toContain('<pre class="run-error">suites/bad.yaml:2:8: cases: expected a list</pre>');
     expect(printed.join('')).toContain(`${path.join(dir, 'report.html')} (updated with the comparison)\n`);
     // Made again from the same inputs, it is the same file: the re-render is the reporter's own render.
-    expect(after).toBe(await renderHtmlReport(await readRunResult(dir), { runDir: dir, errors: readReportErrors(before), comparison: compareRuns(await recordedRun('fixture612'), { run: await readRunResult(dir), ref: dir, file: path.join(dir, 'results.json') }) }));
+    expect(after).toBe(await renderHtmlReport(await readRunResult(dir), { runDir: dir, comparison: compareRuns(await recordedRun('fixture612'), { run: await readRunResult(dir), ref: dir, file: path.join(dir, 'results.json') }) }));
   });
 
   it('leaves reports alone: none in the run directory, or compare writing elsewhere', async () => {

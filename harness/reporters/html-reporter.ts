@@ -7,7 +7,6 @@ import type { RunResult } from '../results/run-result.ts';
 import { FileReporter } from './file-reporter.ts';
 import { buildReportModel, type ReportModelOptions } from './html/report-model.ts';
 import { renderReportHtml } from './html/render-report.ts';
-import type { RunError } from './reporter.ts';
 
 export const HTML_REPORT_FILE = 'report.html';
 
@@ -29,29 +28,20 @@ export function createHtmlReporter(options: { outputDir: string } & Omit<ReportM
   });
 }
 
-const ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' };
-
-/**
- * The errors outside any case that a report shows. results.json does not keep them (they are
- * the run's, not a case's), so a report made again from results.json reads them back from
- * the one it replaces. They are our own escaped text: `</pre>` cannot occur inside.
- */
-export function readReportErrors(html: string): RunError[] {
-  return [...html.matchAll(/<pre class="run-error">([\s\S]*?)<\/pre>/g)].map((match) => ({
-    message: match[1]!.replace(/&(lt|gt|quot|#39|amp);/g, (entity) => ENTITIES[entity]!),
-  }));
-}
-
 /**
  * report.html of a run directory made again with compare's categories, once `run --baseline`
  * or `compare` has classified the run. Only a report that is there is updated (the run's
- * reporters chose whether to have one). Returns the file, or null when there was none.
+ * reporters chose whether to have one). Everything it shows comes from `run` (results.json),
+ * its errors outside any case included. Returns the file, or null when there was none.
  */
 export async function addComparisonToHtmlReport(runDir: string, run: RunResult, comparison: Comparison): Promise<string | null> {
   const file = path.join(runDir, HTML_REPORT_FILE);
-  const previous = await fs.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : Promise.reject(error)));
-  if (previous === null) return null;
-  await writeFileAtomic(file, await renderHtmlReport(run, { runDir, errors: readReportErrors(previous), comparison }));
+  const exists = await fs.stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error)),
+  );
+  if (!exists) return null;
+  await writeFileAtomic(file, await renderHtmlReport(run, { runDir, comparison }));
   return file;
 }
 

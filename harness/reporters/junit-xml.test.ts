@@ -148,4 +148,17 @@ describe('buildJunitXml', () => {
     expect(tree.attrs).toMatchObject({ tests: '1', errors: '1' });
     expect(byName(byName(byName(tree, 'testsuite')[0]!, 'testcase')[0]!, 'error')[0]!.attrs).toEqual({ type: 'infra-error', message: 'kernel 6.13 not found' });
   });
+
+  it('names a suite problem by its file:line:col, with its file, as an errored case', () => {
+    const run = sampleRun({ cases: [], kernels: [], errors: [{ message: 'cases: expected a list', location: 'suites/bad.yaml:2:8' }] });
+    const text = buildJunitXml(run, { errors: run.errors });
+    const tree = parseTree(text);
+    checkShape(tree);
+    expect(tree.attrs).toMatchObject({ tests: '1', errors: '1', failures: '0' });
+    const testcase = byName(byName(tree, 'testsuite')[0]!, 'testcase')[0]!;
+    expect(testcase.attrs).toMatchObject({ classname: 'memharness.suites', name: 'suites/bad.yaml:2:8', file: 'suites/bad.yaml' });
+    const error = byName(testcase, 'error')[0]!;
+    expect(error.attrs).toEqual({ type: 'suite-problem', message: 'suites/bad.yaml:2:8: cases: expected a list' });
+    expect(error.text).toBe('suites/bad.yaml:2:8: cases: expected a list');
+  });
 });

@@ -2,10 +2,10 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { CaseResult, KernelInfo, RunResult } from '../results/run-result.ts';
 import { caseName, formatParameters, kernelLabel } from './case-naming.ts';
-import { attemptLines, failureText } from './failure-text.ts';
+import { attemptLines, failureText, recoveryLines } from './failure-text.ts';
 import { caseProblem } from './case-problem.ts';
 import { groupByKernelAndSuite, suiteFileOf } from './group-cases.ts';
-import type { RunError } from './reporter.ts';
+import { formatRunError, type RunError } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
 import { escapeControl } from './text/escape-text.ts';
 import { seconds } from './text/format-duration.ts';
@@ -107,6 +107,7 @@ function systemOut(result: CaseResult): string {
     lines.push(`expected failure${result.reference ? ` (${result.reference})` : ''}: ${caseProblem(result) ?? 'failed as expected'}`);
   }
   if (result.verdict === 'flaky') lines.push(`flaky: ${caseProblem(result) ?? ''}`, ...attemptLines(result.attempts));
+  lines.push(...recoveryLines(result.attempts));
   const params = formatParameters(result.parameters);
   if (params) lines.push(`parameters: ${params}`);
   if (result.tags.length > 0) lines.push(`tags: ${result.tags.join(', ')}`);
@@ -158,9 +159,16 @@ function addTestcase(parent: XMLBuilder, result: CaseResult, suite: string, maxB
   testcase.ele('system-out').txt(xmlText(systemOut(result), maxBody));
 }
 
+/** `suites/bad.yaml` of `suites/bad.yaml:2:8` (a path may hold colons; the last two parts are line and column). */
+function fileOfLocation(location: string): string {
+  return location.replace(/:\d+:\d+$/, '');
+}
+
 /**
- * Errors outside any case (a kernel that would not download) would be invisible in a CI's test
- * view, which shows only test cases: each becomes an errored case of a `memharness` suite.
+ * Errors outside any case (a suite that would not load, a guest that could not be prepared)
+ * would be invisible in a CI's test view, which shows only test cases: each becomes an errored
+ * case of a `memharness` suite. A suite problem is named by its file:line:col and carries its
+ * file, as GitLab's test report shows it; anything else is an infra error of the run.
  */
 function addRunErrors(root: XMLBuilder, run: RunResult, errors: readonly RunError[], id: string, maxBody: number): void {
   const testsuite = root.ele('testsuite', {
@@ -175,10 +183,11 @@ function addRunErrors(root: XMLBuilder, run: RunResult, errors: readonly RunErro
     hostname: xmlAttr(run.host.hostname || 'localhost'),
   });
   errors.forEach((error, index) => {
-    testsuite
-      .ele('testcase', { classname: 'memharness.run', name: `error ${index + 1} outside any case`, time: '0.000' })
-      .ele('error', { type: 'infra-error', message: xmlAttr(error.message) })
-      .txt(xmlText(error.message, maxBody));
+    const text = formatRunError(error);
+    const testcase = error.location
+      ? testsuite.ele('testcase', { classname: 'memharness.suites', name: xmlAttr(error.location), file: xmlAttr(fileOfLocation(error.location)), time: '0.000' })
+      : testsuite.ele('testcase', { classname: 'memharness.run', name: `error ${index + 1} outside any case`, time: '0.000' });
+    testcase.ele('error', { type: error.location ? 'suite-problem' : 'infra-error', message: xmlAttr(text) }).txt(xmlText(text, maxBody));
   });
 }
 

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { CaseResult, KernelInfo, RunResult } from '../results/run-result.ts';
 import { caseName, kernelLabel } from './case-naming.ts';
 import { failureText } from './failure-text.ts';
-import type { RunError } from './reporter.ts';
+import { formatRunError, type RunError } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
 
 /**
@@ -254,7 +254,7 @@ export function buildKcidb(run: RunResult, options: KcidbOptions): KcidbData {
         shard: run.shard,
         suites: run.suites,
         cases: cases.length,
-        run_errors: options.errors && options.errors.length > 0 ? options.errors.map((error) => error.message) : undefined,
+        run_errors: options.errors && options.errors.length > 0 ? options.errors.map(formatRunError) : undefined,
       }),
     };
     tests.push(summary, ...cases);

@@ -3,7 +3,7 @@ import { caseName, kernelLabel } from './case-naming.ts';
 import { attemptLines, failureText } from './failure-text.ts';
 import { groupByKernelAndSuite } from './group-cases.ts';
 import { caseProblem } from './case-problem.ts';
-import type { RunError } from './reporter.ts';
+import { formatRunError, type RunError } from './reporter.ts';
 import { capLines, capText } from './text/cap-text.ts';
 import { escapeControl } from './text/escape-text.ts';
 import { formatDuration } from './text/format-duration.ts';
@@ -108,7 +108,8 @@ export function buildKtap(run: RunResult, options: KtapOptions = {}): string {
     ),
   );
   for (const error of options.errors ?? []) {
-    top.push({ ok: false, name: 'memharness run', directive: `ERROR ${diagnosticData(error.message)}`, diagnostics: diagnosticLines(error.message, 20) });
+    const text = formatRunError(error);
+    top.push({ ok: false, name: 'memharness run', directive: `ERROR ${diagnosticData(text)}`, diagnostics: diagnosticLines(text, 20) });
   }
   const out: string[] = [];
   render(top, 0, out);

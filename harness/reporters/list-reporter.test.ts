@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ListReporter } from './list-reporter.ts';
-import { replayToReporters } from './replay.ts';
-import { makeCase, sampleRun } from './testing/sample-run.ts';
+import { plannedCaseId, type ReporterCase } from './reporter.ts';
+import { replayToReporters, reporterCaseOf } from './replay.ts';
+import { KERNEL_612, makeCase, sampleRun } from './testing/sample-run.ts';
 
 function sink(columns?: number) {
   const chunks: string[] = [];
@@ -82,12 +83,81 @@ describe('list reporter', () => {
     const run = sampleRun({ interrupted: true, complete: false, endedAt: null, cases: [makeCase('passed')] });
     await reporter.onBegin(run, { total: 5, kernels: run.kernels });
     reporter.onError({ message: 'kernel 6.13: no such Debian build\n\x1b[1mhint\x1b[0m' });
-    reporter.onCaseEnd(run.cases[0]!);
+    reporter.onCaseEnd({ ...reporterCaseOf(run.cases[0]!, 1, 5) }, run.cases[0]!);
     await reporter.onEnd(run);
     const text = out.text();
     expect(text).toContain('  ! error: kernel 6.13: no such Debian build\n    \\x1b[1mhint\\x1b[0m');
     expect(text).toContain('errors outside any case (1):');
     expect(text).toContain('  ✓ [1/5] ');
     expect(text).toContain('interrupted: the results hold the 1 cases that finished');
+  });
+
+  it("names a suite problem by its file:line:col, as it goes and in the summary", async () => {
+    const out = sink();
+    const reporter = new ListReporter({ stream: out, isTTY: false, colours: false, now: fakeClock() });
+    const run = sampleRun({ cases: [], complete: false, errors: [{ message: 'cases: expected a list', location: 'suites/bad.yaml:2:8' }] });
+    await replayToReporters(run, reporter);
+    const text = out.text();
+    expect(text).toContain('  ! error: suites/bad.yaml:2:8: cases: expected a list\n');
+    expect(text).toContain('errors outside any case (1):\n    ! suites/bad.yaml:2:8: cases: expected a list\n');
+  });
+
+  it('keeps two repeats of one case in flight apart: each its own status entry, position and end line', async () => {
+    const out = sink(200);
+    const reporter = new ListReporter({ stream: out, isTTY: true, colours: false, now: fakeClock() });
+    const first = makeCase('passed', { caseId: 'poison', title: 'poison case', repeatIndex: 0 });
+    const second = makeCase('failed', { caseId: 'poison', title: 'poison case', repeatIndex: 1, failure: { message: 'boom on repeat 2' } });
+    const run = sampleRun({ cases: [] });
+    const test = (result: typeof first, index: number): ReporterCase => ({ ...reporterCaseOf(result, index, 2) });
+    const a = test(first, 1);
+    const b = test(second, 2);
+    // Same key, same kernel: only the planned id tells them apart.
+    expect(a.key).toBe(b.key);
+    expect(a.id).not.toBe(b.id);
+    expect(a.id).toBe(plannedCaseId({ kernel: KERNEL_612, key: first.key, repeatIndex: 0 }));
+
+    await reporter.onBegin(run, { total: 2, kernels: run.kernels });
+    reporter.onCaseBegin(a);
+    reporter.onAttemptBegin(a, { attempt: 1, worker: 1 });
+    reporter.onCaseBegin(b);
+    reporter.onAttemptBegin(b, { attempt: 1, worker: 2 });
+    const statusOf = (text: string) => text.split('\r\x1b[K').filter((part) => part.startsWith('[')).at(-1) ?? '';
+    const both = statusOf(out.text());
+    expect(both).toMatch(/^\[1\/2\] 6\.12\.117\+deb12-amd64 › poison case \S+ \| \[2\/2\] 6\.12\.117\+deb12-amd64 › poison case \(repeat 2\) /);
+
+    // The second repeat ends first: the first stays in flight, under its own position.
+    reporter.onAttemptEnd(b, second.attempts[0]!);
+    reporter.onCaseEnd(b, second);
+    const after = out.text();
+    expect(after).toContain('✘ [2/2] 6.12.117+deb12-amd64 › hwpoison › poison case [method=debugfs, target=free] (repeat 2) failed');
+    expect(statusOf(after)).toMatch(/^\[1\/2\] 6\.12\.117\+deb12-amd64 › poison case \S+ \(run /);
+    expect(statusOf(after)).not.toContain('[2/2]');
+
+    reporter.onAttemptEnd(a, first.attempts[0]!);
+    reporter.onCaseEnd(a, first);
+    await reporter.onEnd({ ...run, cases: [first, second] });
+    const text = out.text();
+    expect(text).toContain('✓ [1/2] 6.12.117+deb12-amd64 › hwpoison › poison case [method=debugfs, target=free] (1.2s)\n');
+    expect(text.match(/✓ \[1\/2\]/g)).toHaveLength(1);
+    expect(text.match(/✘ \[2\/2\]/g)).toHaveLength(1);
+  });
+
+  it('prints a start line per attempt in a CI log, and the infra recoveries under the case', async () => {
+    const out = sink();
+    const reporter = new ListReporter({ stream: out, isTTY: false, colours: false, now: fakeClock() });
+    const flaky = makeCase('flaky', {
+      attempts: [
+        { attempt: 1, verdict: 'failed', durationMs: 10, isolation: 'restore', failure: { message: 'boom' }, recoveries: [{ what: 'restore-redone', message: 'restoring the snapshot failed (QEMU exited (SIGKILL) while loading the snapshot); a second restore worked' }] },
+        { attempt: 2, verdict: 'passed', durationMs: 10, isolation: 'boot', recoveries: [{ what: 'restore-fell-back-to-boot', message: 'restoring the snapshot failed (x); booted a fresh guest instead' }] },
+      ],
+    });
+    await replayToReporters(sampleRun({ cases: [flaky, makeCase('passed', { caseId: 'fine', attempts: [{ attempt: 1, verdict: 'passed', durationMs: 5, isolation: 'restore' }] })] }), reporter);
+    const text = out.text();
+    expect(text).toContain('  … [1/2] 6.12.117+deb12-amd64 › flaky case\n');
+    expect(text).toContain('  … [1/2] 6.12.117+deb12-amd64 › flaky case (attempt 2)\n');
+    expect(text).toContain(
+      '      recovered (attempt 1): restore redone: restoring the snapshot failed (QEMU exited (SIGKILL) while loading the snapshot); a second restore worked\n      recovered (attempt 2): restore fell back to a boot: restoring the snapshot failed (x); booted a fresh guest instead\n',
+    );
+    expect(text).toMatch(/✓ \[2\/2\] [^\n]*passed case[^\n]*\n(?! {6}recovered)/);
   });
 });

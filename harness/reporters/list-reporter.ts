@@ -1,9 +1,9 @@
-import { KERNEL_FAILURE_VERDICTS, type CaseResult, type RunResult } from '../results/run-result.ts';
+import { KERNEL_FAILURE_VERDICTS, type AttemptResult, type CaseResult, type RunResult } from '../results/run-result.ts';
 import { caseLongName, kernelLabel } from './case-naming.ts';
 import { caseProblem } from './case-problem.ts';
-import { stepOutputLines } from './failure-text.ts';
+import { recoveryLines, stepOutputLines } from './failure-text.ts';
 import { summaryLines } from './list-summary.ts';
-import type { CaseBeginInfo, Reporter, RunError, RunPlan } from './reporter.ts';
+import { formatRunError, type AttemptBeginInfo, type Reporter, type ReporterCase, type RunError, type RunPlan } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
 import { createPaint, type Paint } from './text/colours.ts';
 import { escapeControl } from './text/escape-text.ts';
@@ -28,10 +28,19 @@ export interface ListReporterOptions {
 
 const CLEAR_LINE = '\r\x1b[K';
 
+/** A case in flight: which attempt it is on and since when. */
+interface RunningCase {
+  test: ReporterCase;
+  attempt: number;
+  startedAt: number;
+}
+
 /**
  * Progress and results on the terminal. On a TTY a status line (case n of N, kernel, elapsed)
- * is redrawn in place; in a CI log every case gets a start line instead, so a case that hangs
- * until the job is killed can still be named. Guest text is escaped and capped everywhere.
+ * is redrawn in place; in a CI log every attempt gets a start line instead, so a case that
+ * hangs until the job is killed can still be named. Cases in flight are kept by their planned
+ * id: two repeats of one case on two workers are two entries. Guest text is escaped and
+ * capped everywhere.
  */
 export class ListReporter implements Reporter {
   readonly name = 'list';
@@ -39,11 +48,8 @@ export class ListReporter implements Reporter {
   private readonly paint: Paint;
   private readonly now: () => number;
   private readonly errors: RunError[] = [];
-  private readonly indexes = new Map<string, CaseBeginInfo>();
   private runStartedAt = 0;
-  private total = 0;
-  private finished = 0;
-  private readonly running = new Map<string, { info: CaseBeginInfo; startedAt: number }>();
+  private readonly running = new Map<string, RunningCase>();
   private timer: NodeJS.Timeout | null = null;
   private statusShown = false;
 
@@ -59,7 +65,6 @@ export class ListReporter implements Reporter {
 
   onBegin(run: RunResult, plan: RunPlan): void {
     this.runStartedAt = this.now();
-    this.total = plan.total;
     const kernels = plan.kernels.map(kernelLabel).join(', ');
     const shard = run.shard ? `, shard ${run.shard.index} of ${run.shard.total}` : '';
     this.print(
@@ -69,9 +74,11 @@ export class ListReporter implements Reporter {
     );
   }
 
-  onCaseBegin(info: CaseBeginInfo): void {
-    this.indexes.set(this.caseSlot(info.kernel.id, info.key), info);
-    this.running.set(this.caseSlot(info.kernel.id, info.key), { info, startedAt: this.now() });
+  // A case shows as running from its first attempt on: a skipped case never runs.
+  onCaseBegin(_test: ReporterCase): void {}
+
+  onAttemptBegin(test: ReporterCase, attempt: AttemptBeginInfo): void {
+    this.running.set(test.id, { test, attempt: attempt.attempt, startedAt: this.now() });
     if (this.options.isTTY) {
       this.drawStatus();
       if (!this.timer) {
@@ -79,26 +86,27 @@ export class ListReporter implements Reporter {
         this.timer.unref();
       }
     } else {
-      this.print(this.paint.dim(`  … ${this.position(info)} ${escapeControl(`${kernelLabel(info.kernel)} › ${info.title}`)}${this.attemptNote(info)}`));
+      this.print(this.paint.dim(`  … ${this.position(test)} ${escapeControl(this.runningName(test))}${this.attemptNote(attempt.attempt)}`));
     }
   }
 
-  onCaseEnd(result: CaseResult): void {
-    this.finished++;
-    const info = this.indexes.get(this.caseSlot(result.kernel.id, result.key));
+  // The case line at onCaseEnd says what each attempt did.
+  onAttemptEnd(_test: ReporterCase, _attempt: AttemptResult): void {}
+
+  onCaseEnd(test: ReporterCase, result: CaseResult): void {
+    this.running.delete(test.id);
     const style = VERDICT_STYLES[result.verdict];
     const label = result.verdict === 'passed' ? '' : ` ${this.paint[style.colour](style.label)}`;
-    const position = info ? this.position(info) : `[${this.finished}/${this.total}]`;
+    const position = this.position(test);
     const name = capText(escapeControl(caseLongName(result)), this.options.maxMessageChars ?? 300);
     const lines = [`  ${this.paint[style.colour](style.symbol)} ${position} ${name}${label} ${this.paint.dim(`(${formatDuration(result.durationMs)})`)}`];
     for (const detail of this.details(result)) lines.push(`      ${detail}`);
-    this.running.delete(this.caseSlot(result.kernel.id, result.key));
     this.print(lines.join('\n'));
   }
 
   onError(error: RunError): void {
     this.errors.push(error);
-    const text = capText(escapeControl(error.message, { multiline: true }), 2000).replace(/\n/g, '\n    ');
+    const text = capText(escapeControl(formatRunError(error), { multiline: true }), 2000).replace(/\n/g, '\n    ');
     this.print(this.paint.magenta(`  ! error: ${text}`));
   }
 
@@ -128,19 +136,21 @@ export class ListReporter implements Reporter {
       for (const line of stepOutputLines(result)) lines.push(this.paint.dim(capText(escapeControl(line), max)));
       if (result.artifacts.console) lines.push(this.paint.dim(`console: ${escapeControl(result.artifacts.console)}`));
     }
+    // Whatever the verdict: a pass that needed a second restore is worth knowing about.
+    for (const line of recoveryLines(result.attempts)) lines.push(this.paint.dim(capText(escapeControl(line), max)));
     return lines.map((line) => (result.verdict === 'xfail' ? this.paint.dim(line) : line));
   }
 
-  private caseSlot(kernelId: string, key: string): string {
-    return JSON.stringify([kernelId, key]);
+  private position(test: ReporterCase): string {
+    return `[${test.index}/${test.total}]`;
   }
 
-  private position(info: CaseBeginInfo): string {
-    return `[${info.index}/${info.total}]`;
+  private runningName(test: ReporterCase): string {
+    return `${kernelLabel(test.kernel)} › ${test.title}${test.repeatIndex > 0 ? ` (repeat ${test.repeatIndex + 1})` : ''}`;
   }
 
-  private attemptNote(info: CaseBeginInfo): string {
-    return info.attempt > 1 ? ` (attempt ${info.attempt})` : '';
+  private attemptNote(attempt: number): string {
+    return attempt > 1 ? ` (attempt ${attempt})` : '';
   }
 
   /** Everything printed goes through here, so the status line is never left half-overwritten. */
@@ -155,7 +165,7 @@ export class ListReporter implements Reporter {
     if (this.running.size === 0) return;
     const now = this.now();
     // Several workers: every running case, oldest first, each with its own elapsed time.
-    const cases = [...this.running.values()].map(({ info, startedAt }) => `${this.position(info)} ${kernelLabel(info.kernel)} › ${info.title}${this.attemptNote(info)} ${formatDuration(now - startedAt)}`);
+    const cases = [...this.running.values()].map(({ test, attempt, startedAt }) => `${this.position(test)} ${this.runningName(test)}${this.attemptNote(attempt)} ${formatDuration(now - startedAt)}`);
     const text = `${cases.join(' | ')} (run ${formatDuration(now - this.runStartedAt)})`;
     // A status line that wraps cannot be redrawn with \r: keep it within the terminal.
     const width = Math.max(20, (this.options.stream.columns ?? 100) - 1);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { KERNEL_FAILURE_VERDICTS, VERDICTS, type CaseResult, type RunResult, type Verdict } from '../results/run-result.ts';
 import { caseLongName, kernelLabel } from './case-naming.ts';
 import { caseProblem } from './case-problem.ts';
-import type { RunError } from './reporter.ts';
+import { formatRunError, type RunError } from './reporter.ts';
 import { capText } from './text/cap-text.ts';
 import type { Paint } from './text/colours.ts';
 import { escapeControl } from './text/escape-text.ts';
@@ -77,7 +77,7 @@ export function summaryLines(run: RunResult, options: SummaryOptions): string[] 
   section(paint.yellow('flaky'), run.cases.filter((result) => result.verdict === 'flaky'));
   if (options.errors.length > 0) {
     lines.push(`  ${paint.magenta('errors outside any case')} (${options.errors.length}):`);
-    for (const error of options.errors) lines.push(`    ! ${capText(escapeControl(error.message), maxChars)}`);
+    for (const error of options.errors) lines.push(`    ! ${capText(escapeControl(formatRunError(error)), maxChars)}`);
   }
 
   const slowest = [...run.cases]

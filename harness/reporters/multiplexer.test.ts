@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CaseResult, RunResult } from '../results/run-result.ts';
+import type { AttemptResult, CaseResult, RunResult } from '../results/run-result.ts';
 import { Multiplexer, type ReporterFailure } from './multiplexer.ts';
-import type { Reporter } from './reporter.ts';
+import type { AttemptBeginInfo, Reporter, ReporterCase } from './reporter.ts';
 import { replayToReporters } from './replay.ts';
 import { sampleRun } from './testing/sample-run.ts';
 
@@ -19,12 +19,18 @@ class Recorder implements Reporter {
   onBegin(run: RunResult) {
     this.note(`begin ${run.cases.length}`);
   }
-  onCaseBegin(info: { index: number }) {
-    this.note(`caseBegin ${info.index}`);
+  onCaseBegin(test: ReporterCase) {
+    this.note(`caseBegin ${test.index}`);
   }
-  async onCaseEnd(result: CaseResult) {
+  onAttemptBegin(test: ReporterCase, attempt: AttemptBeginInfo) {
+    this.note(`attemptBegin ${test.index}.${attempt.attempt}`);
+  }
+  onAttemptEnd(test: ReporterCase, attempt: AttemptResult) {
+    this.note(`attemptEnd ${test.index}.${attempt.attempt} ${attempt.verdict}`);
+  }
+  async onCaseEnd(test: ReporterCase, result: CaseResult) {
     await new Promise((resolve) => setTimeout(resolve, 1));
-    this.note(`caseEnd ${result.verdict}`);
+    this.note(`caseEnd ${test.index} ${result.verdict}`);
   }
   onError(error: { message: string }) {
     this.note(`error ${error.message}`);
@@ -45,13 +51,13 @@ describe('Multiplexer', () => {
     await replayToReporters(sampleRun(), new Multiplexer([a, b]));
     expect(a.events).toEqual(b.events);
     expect(a.events[0]).toBe('begin 0');
-    expect(a.events.slice(1, 5)).toEqual(['caseBegin 1', 'caseEnd passed', 'caseBegin 2', 'caseEnd failed']);
+    expect(a.events.slice(1, 9)).toEqual(['caseBegin 1', 'attemptBegin 1.1', 'attemptEnd 1.1 passed', 'caseEnd 1 passed', 'caseBegin 2', 'attemptBegin 2.1', 'attemptEnd 2.1 failed', 'caseEnd 2 failed']);
     expect(a.events.at(-1)).toBe('end 8');
   });
 
   it("isolates one reporter's exceptions from the others and records them", async () => {
     const failures: ReporterFailure[] = [];
-    const broken = new Recorder('broken', 'caseEnd failed');
+    const broken = new Recorder('broken', 'caseEnd 2 failed');
     const brokenEnd = new Recorder('brokenEnd', 'end');
     const fine = new Recorder('fine');
     const multiplexer = new Multiplexer([broken, brokenEnd, fine], { onFailure: (failure) => failures.push(failure) });

@@ -1,5 +1,5 @@
-import type { CaseResult, RunResult } from '../results/run-result.ts';
-import type { CaseBeginInfo, Reporter, RunError, RunPlan } from './reporter.ts';
+import type { AttemptResult, CaseResult, RunResult } from '../results/run-result.ts';
+import type { AttemptBeginInfo, Reporter, ReporterCase, RunError, RunPlan } from './reporter.ts';
 
 export interface ReporterFailure {
   reporter: string;
@@ -54,12 +54,20 @@ export class Multiplexer implements Reporter {
     return this.each('onBegin', (r) => r.onBegin(run, plan));
   }
 
-  onCaseBegin(info: CaseBeginInfo): Promise<void> {
-    return this.each('onCaseBegin', (r) => r.onCaseBegin(info));
+  onCaseBegin(test: ReporterCase): Promise<void> {
+    return this.each('onCaseBegin', (r) => r.onCaseBegin(test));
   }
 
-  onCaseEnd(result: CaseResult): Promise<void> {
-    return this.each('onCaseEnd', (r) => r.onCaseEnd(result));
+  onAttemptBegin(test: ReporterCase, attempt: AttemptBeginInfo): Promise<void> {
+    return this.each('onAttemptBegin', (r) => r.onAttemptBegin(test, attempt));
+  }
+
+  onAttemptEnd(test: ReporterCase, attempt: AttemptResult): Promise<void> {
+    return this.each('onAttemptEnd', (r) => r.onAttemptEnd(test, attempt));
+  }
+
+  onCaseEnd(test: ReporterCase, result: CaseResult): Promise<void> {
+    return this.each('onCaseEnd', (r) => r.onCaseEnd(test, result));
   }
 
   onError(error: RunError): Promise<void> {

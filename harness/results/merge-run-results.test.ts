@@ -19,6 +19,13 @@ function shard(index: number, total: number, overrides: Partial<RunResult> = {})
 }
 
 describe('mergeRunResults', () => {
+  it("keeps the shards' run errors, each once (every shard loads the same suites)", () => {
+    const problem = { message: 'cases: expected a list', location: 'suites/bad.yaml:2:8' };
+    const merged = mergeRunResults([shard(1, 2, { errors: [problem] }), shard(2, 2, { errors: [problem, { message: 'preparing the guest failed: no QEMU' }] })]);
+    expect(merged.errors).toEqual([problem, { message: 'preparing the guest failed: no QEMU' }]);
+    expect(mergeRunResults([shard(1, 2), shard(2, 2)]).errors).toBeUndefined();
+  });
+
   it('unions the cases, kernels and suites of all shards, in shard order', () => {
     const merged = mergeRunResults([
       shard(2, 3, { kernels: [KERNEL_61], cases: [makeCase('failed', { key: 'hwpoison/case-2', kernel: KERNEL_61 })] }),

@@ -1,6 +1,6 @@
 import { HarnessError } from '../util/errors.ts';
 import { caseIdentity, describeCaseIdentity } from './case-identity.ts';
-import type { KernelInfo, RunResult, SuiteFileInfo } from './run-result.ts';
+import type { KernelInfo, RunError, RunResult, SuiteFileInfo } from './run-result.ts';
 
 export interface MergeOptions {
   /** Id of the merged run; defaults to the earliest shard's. */
@@ -38,6 +38,22 @@ function unionSuites(runs: readonly RunResult[]): SuiteFileInfo[] {
     }
   }
   return [...byPath.values()].map(({ path, sha256 }) => ({ path, sha256 }));
+}
+
+/**
+ * The shards' run errors, each once: every shard loads the same suites, so a suite problem is
+ * in each of them.
+ */
+function unionErrors(runs: readonly RunResult[]): RunError[] {
+  const seen = new Set<string>();
+  const errors: RunError[] = [];
+  for (const error of runs.flatMap((run) => run.errors ?? [])) {
+    const identity = JSON.stringify([error.location ?? null, error.message]);
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    errors.push(error);
+  }
+  return errors;
 }
 
 /** All shards of one total present, once each: then the merged run is the whole of it. */
@@ -107,6 +123,7 @@ export function mergeRunResults(runs: readonly RunResult[], options: MergeOption
     accelerator: mergeAccelerator(ordered),
     kernels: unionKernels(ordered),
     suites: unionSuites(ordered),
+    ...(ordered.some((run) => run.errors !== undefined) ? { errors: unionErrors(ordered) } : {}),
     cases,
   };
   if (ordered.length === 1 && ordered[0]!.shard) merged.shard = ordered[0]!.shard;

@@ -62,6 +62,28 @@ describe('ResultsWriter', () => {
     expect((await readRunResult(dir)).cases.map((result) => result.key).slice(-2)).toEqual(['lost-write', 'after']);
   });
 
+  it('writes a run error at once, keeps one reported before begin, and the final run is the authority', async () => {
+    const writer = new ResultsWriter(dir);
+    await writer.addError({ message: 'preparing the guest failed: no /dev/kvm' });
+    await writer.begin(sampleRun({ cases: [], errors: [] }));
+    expect((await readRunResult(dir)).errors).toEqual([{ message: 'preparing the guest failed: no /dev/kvm' }]);
+    await writer.addError({ message: 'cases: expected a list', location: 'suites/bad.yaml:2:8' });
+    const read = await readRunResult(dir);
+    expect(read.errors).toEqual([{ message: 'preparing the guest failed: no /dev/kvm' }, { message: 'cases: expected a list', location: 'suites/bad.yaml:2:8' }]);
+    expect(read.complete).toBe(false);
+    await writer.finish(sampleRun({ errors: [{ message: 'the one the run kept' }] }));
+    expect((await readRunResult(dir)).errors).toEqual([{ message: 'the one the run kept' }]);
+  });
+
+  it('reads results written before run errors and recoveries were kept', async () => {
+    const old = sampleRun();
+    expect(old.errors).toBeUndefined();
+    await fs.writeFile(path.join(dir, 'results.json'), JSON.stringify(old));
+    const read = await readRunResult(dir);
+    expect(read.errors).toBeUndefined();
+    expect(read.cases.flatMap((result) => result.attempts).every((attempt) => attempt.recoveries === undefined)).toBe(true);
+  });
+
   it('refuses a case before begin', async () => {
     await expect(new ResultsWriter(dir).addCase(makeCase('passed'))).rejects.toThrow(/before begin/);
   });

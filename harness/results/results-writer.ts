@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.ts';
 import { RESULTS_FILE } from './run-dirs.ts';
-import type { CaseResult, RunResult } from './run-result.ts';
+import type { CaseResult, RunError, RunResult } from './run-result.ts';
 
 type RunHead = Omit<RunResult, 'cases'>;
 
@@ -26,14 +26,15 @@ function headOf(run: RunResult): RunHead {
 
 /**
  * Keeps results/<run-id>/results.json current for the whole run: rewritten atomically at the
- * start, after every case and at the end, so a run killed at any moment leaves a valid file
- * listing the cases it finished, with `complete: false`. Writes are queued: they land in call
- * order and never overlap.
+ * start, after every case and run error and at the end, so a run killed at any moment leaves
+ * a valid file listing the cases it finished and the errors it had, with `complete: false`.
+ * Writes are queued: they land in call order and never overlap.
  */
 export class ResultsWriter {
   readonly file: string;
   private head: RunHead | null = null;
   private caseLines: string[] = [];
+  private early: RunError[] = [];
   private queue: Promise<void> = Promise.resolve();
 
   constructor(runDir: string) {
@@ -42,7 +43,8 @@ export class ResultsWriter {
 
   /** Starts the file with the run's metadata; the run is marked incomplete until finish(). */
   begin(run: RunResult): Promise<void> {
-    this.head = { ...headOf(run), complete: false, endedAt: null };
+    this.head = { ...headOf(run), complete: false, endedAt: null, errors: [...(run.errors ?? []), ...this.early] };
+    this.early = [];
     this.caseLines = run.cases.map((result) => JSON.stringify(result));
     return this.enqueue(async () => {
       await fs.mkdir(path.dirname(this.file), { recursive: true });
@@ -55,7 +57,17 @@ export class ResultsWriter {
     return this.enqueue();
   }
 
-  /** Writes the final RunResult as given: it is the authority on cases, `complete` and `interrupted`. */
+  /** A run error, written at once; one reported before begin() is kept for it. */
+  addError(error: RunError): Promise<void> {
+    if (!this.head) {
+      this.early.push(error);
+      return Promise.resolve();
+    }
+    this.head = { ...this.head, errors: [...(this.head.errors ?? []), error] };
+    return this.enqueue();
+  }
+
+  /** Writes the final RunResult as given: it is the authority on cases, errors, `complete` and `interrupted`. */
   finish(run: RunResult): Promise<void> {
     this.head = headOf(run);
     this.caseLines = run.cases.map((result) => JSON.stringify(result));

@@ -3,7 +3,7 @@ import { sigbusSchema } from '../guest-helper/helper-messages.ts';
 import { INJECTION_METHODS, type InjectionRecord } from '../inject/injection.ts';
 import type { StateDiff } from '../state/state-diff.ts';
 import { MEMORY_FAILURE_COUNTERS } from '../state/state-snapshot.ts';
-import { VERDICTS, type CaseResult, type RunResult } from './run-result.ts';
+import { RECOVERY_KINDS, VERDICTS, type CaseResult, type RunResult } from './run-result.ts';
 
 /**
  * results.json as zod sees it. It mirrors run-result.ts field by field; the assignability
@@ -81,6 +81,7 @@ export const attemptResultSchema = z.object({
   failure: failureInfoSchema.optional(),
   crash: crashInfoSchema.optional(),
   isolation: z.enum(['restore', 'boot']),
+  recoveries: z.array(z.object({ what: z.enum(RECOVERY_KINDS), message: z.string() })).optional(),
 });
 
 export const caseResultSchema = z.object({
@@ -149,6 +150,8 @@ export const runResultSchema = z.object({
   shard: z.object({ index: z.number().int().positive(), total: z.number().int().positive() }).optional(),
   workers: z.number().int().positive().optional(),
   stopReason: z.string().optional(),
+  // Absent in results written before run errors were kept.
+  errors: z.array(z.object({ message: z.string(), location: z.string().optional() })).optional(),
   cases: z.array(caseResultSchema),
 });
 

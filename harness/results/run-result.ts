@@ -48,6 +48,23 @@ export interface AttemptResult {
   crash?: CrashInfo;
   /** How the case got its clean kernel: a snapshot restore or a fresh boot. */
   isolation: 'restore' | 'boot';
+  /** Infra hiccups the runner got over while getting this attempt its guest (absent: none, or results written before they were kept). */
+  recoveries?: Recovery[];
+}
+
+/**
+ * What the guest pool did when its first way of getting a guest failed: `restore-redone` (QEMU
+ * died restoring the snapshot; a second restore worked), `restore-fell-back-to-boot` (the
+ * restore failed again, or in a way a redo cannot mend: the guest was booted, and so are the
+ * group's later ones), `snapshot-not-saved` (the guest booted, but its snapshot could not be
+ * saved: the group's later cases boot).
+ */
+export const RECOVERY_KINDS = ['restore-redone', 'restore-fell-back-to-boot', 'snapshot-not-saved'] as const;
+
+export interface Recovery {
+  what: (typeof RECOVERY_KINDS)[number];
+  /** What failed and what was done instead, in words. */
+  message: string;
 }
 
 /** A step of a case's last attempt, as it ran (or did not: its `when:` did not hold). */
@@ -143,5 +160,17 @@ export interface RunResult {
   workers?: number;
   /** Why cases were left unrun though nobody interrupted (--max-failures); they are listed as skipped. */
   stopReason?: string;
+  /** Errors that belong to no case, in the order they happened (absent in results written before they were kept). */
+  errors?: RunError[];
   cases: CaseResult[];
+}
+
+/**
+ * An error outside any case: a suite that would not load (with the problem's file:line:col),
+ * a guest group that could not be prepared, a run that stopped on an exception.
+ */
+export interface RunError {
+  message: string;
+  /** file:line:col in a suite file, when the error is a suite problem. */
+  location?: string;
 }

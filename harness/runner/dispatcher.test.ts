@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { Reporter } from '../reporters/reporter.ts';
-import type { CaseResult, KernelInfo } from '../results/run-result.ts';
+import { ListReporter } from '../reporters/list-reporter.ts';
+import type { AttemptBeginInfo, Reporter, ReporterCase } from '../reporters/reporter.ts';
+import type { AttemptResult, CaseResult, KernelInfo, Recovery } from '../results/run-result.ts';
 import { kernelFacts, parseSuite, type SuiteCase } from '../suite/index.ts';
 import type { Guest } from '../vm/guest.ts';
 import { Dispatcher, type AttemptRunner, type CasePool } from './dispatcher.ts';
 import type { ExecutedCase } from './execute-case.ts';
 import { FailureTracker } from './failure-tracker.ts';
-import type { LeasedGuest, PoolTimings } from './guest-pool.ts';
+import { LeaseError, type LeasedGuest, type PoolTimings } from './guest-pool.ts';
 import { groupByGuest, planWork } from './run-plan.ts';
 
 // The dispatcher's scheduling with guests and cases replaced by timed fakes: which leases
@@ -57,6 +58,8 @@ class FakePool implements CasePool {
     private readonly name: string,
     private readonly log: Log,
     private readonly bootFails = false,
+    /** Per lease number: what that lease got over, or (an Error) how it failed after recovering. */
+    private readonly recoveries: Record<number, Recovery[] | LeaseError> = {},
   ) {}
 
   prepare(): never {
@@ -78,9 +81,11 @@ class FakePool implements CasePool {
       await sleep(5);
       this.timings.restores.push(5);
     }
+    const recovered = this.recoveries[n] ?? [];
+    if (recovered instanceof LeaseError) throw recovered;
     this.log.live += 1;
     this.log.maxLive = Math.max(this.log.maxLive, this.log.live);
-    return { guest: { name: `${this.name}-${n}` } as unknown as Guest, isolation: n === 1 ? 'boot' : 'restore', setupMs: 0 };
+    return { guest: { name: `${this.name}-${n}` } as unknown as Guest, isolation: n === 1 ? 'boot' : 'restore', setupMs: 0, recoveries: recovered };
   }
 
   async release(): Promise<void> {
@@ -119,15 +124,28 @@ class RecordingReporter implements Reporter {
   readonly name = 'recording';
   readonly begun: string[] = [];
   readonly ended: CaseResult[] = [];
+  /** Every case event, by planned id: `case`, `attempt N`, `attempt N <verdict>`, `end <verdict>`. */
+  readonly byId = new Map<string, string[]>();
   private inside = 0;
   overlapped = false;
-  onBegin(): void {}
-  onCaseBegin(info: { key: string }): void {
-    this.begun.push(info.key);
+  private note(test: ReporterCase, event: string): void {
+    this.byId.set(test.id, [...(this.byId.get(test.id) ?? []), event]);
   }
-  async onCaseEnd(result: CaseResult): Promise<void> {
+  onBegin(): void {}
+  onCaseBegin(test: ReporterCase): void {
+    this.begun.push(test.key);
+    this.note(test, 'case');
+  }
+  onAttemptBegin(test: ReporterCase, attempt: AttemptBeginInfo): void {
+    this.note(test, `attempt ${attempt.attempt}`);
+  }
+  onAttemptEnd(test: ReporterCase, attempt: AttemptResult): void {
+    this.note(test, `attempt ${attempt.attempt} ${attempt.verdict}`);
+  }
+  async onCaseEnd(test: ReporterCase, result: CaseResult): Promise<void> {
     this.inside += 1;
     if (this.inside > 1) this.overlapped = true;
+    this.note(test, `end ${result.verdict}`);
     await sleep(3);
     this.ended.push(result);
     this.inside -= 1;
@@ -139,13 +157,24 @@ class RecordingReporter implements Reporter {
   }
 }
 
-function setup(options: { workers: number; cases?: (c: SuiteCase) => boolean; maxFailures?: number; retries?: number; bootFails?: string; signal?: AbortSignal }) {
+function setup(options: {
+  workers: number;
+  cases?: (c: SuiteCase) => boolean;
+  maxFailures?: number;
+  retries?: number;
+  repeatEach?: number;
+  bootFails?: string;
+  signal?: AbortSignal;
+  recoveries?: Record<number, Recovery[] | LeaseError>;
+  reporter?: Reporter;
+}) {
   const cases = loadCases().filter(options.cases ?? (() => true));
-  const plan = planWork(cases, 1);
+  const plan = planWork(cases, options.repeatEach ?? 1);
   const groups = groupByGuest(plan);
   const log: Log = { events: [], live: 0, maxLive: 0 };
   const pools: FakePool[] = [];
-  const reporter = new RecordingReporter();
+  const recording = new RecordingReporter();
+  const reporter = options.reporter ?? recording;
   const results: CaseResult[] = [];
   const dispatcher = new Dispatcher({
     groups,
@@ -163,13 +192,13 @@ function setup(options: { workers: number; cases?: (c: SuiteCase) => boolean; ma
     onResult: (result) => results.push(result),
     createPool: (group, index) => {
       const name = group.cases[0]!.case.id.split('-')[0]! + (index === 0 ? '' : '');
-      const pool = new FakePool(name, log, name === options.bootFails);
+      const pool = new FakePool(name, log, name === options.bootFails, options.recoveries);
       pools.push(pool);
       return pool;
     },
     runAttempt,
   });
-  return { dispatcher, log, pools, reporter, results, groups, plan };
+  return { dispatcher, log, pools, reporter: recording, results, groups, plan };
 }
 
 describe('Dispatcher', () => {
@@ -224,10 +253,51 @@ describe('Dispatcher', () => {
   });
 
   it('retries a failing case on its worker and records every attempt', async () => {
-    const { dispatcher, results } = setup({ workers: 2, retries: 2, cases: (c) => c.id === 'fail-1' });
+    const { dispatcher, results, reporter } = setup({ workers: 2, retries: 2, cases: (c) => c.id === 'fail-1' });
     await dispatcher.run();
     expect(results).toHaveLength(1);
     expect(results[0]!.attempts.map((a) => a.verdict)).toEqual(['failed', 'failed', 'failed']);
+    // One onCaseBegin and one onCaseEnd for the case; begin and end for each attempt between.
+    expect([...reporter.byId.values()]).toEqual([['case', 'attempt 1', 'attempt 1 failed', 'attempt 2', 'attempt 2 failed', 'attempt 3', 'attempt 3 failed', 'end failed']]);
+  });
+
+  it('reports each planned case once, keyed by its id, however the workers interleave them', async () => {
+    const { dispatcher, reporter, plan } = setup({ workers: 2, repeatEach: 2, cases: (c) => !c.id.startsWith('fail') });
+    await dispatcher.run();
+    expect(reporter.byId.size).toBe(plan.length);
+    for (const events of reporter.byId.values()) expect(events).toEqual(['case', 'attempt 1', 'attempt 1 passed', 'end passed']);
+  });
+
+  it('runs two repeats of one case at once on two workers, and the list reporter keeps them apart', async () => {
+    const chunks: string[] = [];
+    let clock = 0;
+    const list = new ListReporter({ stream: { write: (text: string) => chunks.push(text), columns: 300 }, isTTY: true, colours: false, now: () => (clock += 100) });
+    const { dispatcher, results, log } = setup({ workers: 2, repeatEach: 2, cases: (c) => c.id === 'a-1', reporter: list });
+    await list.onBegin({ accelerator: { accel: 'tcg', reason: 'test' } } as never, { total: 2, kernels: [kernel] });
+    await dispatcher.run();
+    await list.onEnd({ accelerator: { accel: 'tcg', reason: 'test' }, cases: results, startedAt: new Date(0).toISOString(), endedAt: null, interrupted: false, complete: true } as never);
+    expect(results.map((r) => [r.key, r.repeatIndex]).sort()).toEqual([['sched/a-1', 0], ['sched/a-1', 1]]);
+    // Both guests were live at once: the repeats really were in flight together.
+    expect(log.maxLive).toBe(2);
+    const text = chunks.join('');
+    const statuses = text.split('\r\x1b[K').filter((part) => part.startsWith('['));
+    expect(statuses.some((status) => /^\[1\/2\] 6\.12\.0-test › group a case 1 \S+ \| \[2\/2\] 6\.12\.0-test › group a case 1 \(repeat 2\) /.test(status))).toBe(true);
+    expect(text.match(/✓ \[1\/2\] 6\.12\.0-test › sched › group a case 1 \[n=1\] \(/g)).toHaveLength(1);
+    expect(text.match(/✓ \[2\/2\] 6\.12\.0-test › sched › group a case 1 \[n=1\] \(repeat 2\) \(/g)).toHaveLength(1);
+  });
+
+  it("records in each attempt what its lease got over, and a lease's recoveries when it failed after them", async () => {
+    const redone: Recovery = { what: 'restore-redone', message: 'restoring the snapshot failed (QEMU exited (SIGKILL) while loading the snapshot); a second restore worked' };
+    const fellBack: Recovery = { what: 'restore-fell-back-to-boot', message: 'restoring the snapshot failed twice (a; again: b); booted a fresh guest instead' };
+    const { dispatcher, results } = setup({ workers: 1, cases: (c) => c.id.startsWith('a-'), recoveries: { 2: [redone], 3: new LeaseError(new Error('QEMU exited during boot'), [fellBack]) } });
+    await dispatcher.run();
+    const byKey = Object.fromEntries(results.map((r) => [r.key, r]));
+    expect(byKey['sched/a-1']!.attempts[0]!.recoveries).toBeUndefined();
+    expect(byKey['sched/a-2']!.attempts[0]!.recoveries).toEqual([redone]);
+    expect(byKey['sched/a-2']!.verdict).toBe('passed');
+    expect(byKey['sched/a-3']!.verdict).toBe('infra-error');
+    expect(byKey['sched/a-3']!.failure!.message).toBe('no guest for the case: QEMU exited during boot');
+    expect(byKey['sched/a-3']!.attempts[0]!.recoveries).toEqual([fellBack]);
   });
 
   it('starts nothing new after a stop and reports no interrupted case', async () => {

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import type { AcceleratorRequest } from '../host/accelerator.ts';
 import type { PreparedLaunch } from '../launch/launch-guest.ts';
-import type { Reporter } from '../reporters/reporter.ts';
-import type { CaseResult } from '../results/run-result.ts';
+import { plannedCaseId, type Reporter, type ReporterCase } from '../reporters/reporter.ts';
+import type { CaseResult, KernelInfo, Recovery } from '../results/run-result.ts';
 import type { Progress } from '../util/progress.ts';
-import { executedCaseResult, infraAttempt, skippedCaseResult } from './case-result.ts';
+import { attemptOf, executedCaseResult, infraAttempt, skippedCaseResult } from './case-result.ts';
 import { executeCase, type ExecutedCase } from './execute-case.ts';
 import type { FailureTracker } from './failure-tracker.ts';
 import { GroupQueue, type QueuedCase } from './group-queue.ts';
-import { GuestPool, type LeasedGuest, type PoolTimings } from './guest-pool.ts';
+import { GuestPool, LeaseError, type LeasedGuest, type PoolTimings } from './guest-pool.ts';
 import { bootModulesFor, kernelOf, type GuestGroup, type PlannedCase, type RunKernel } from './run-plan.ts';
 import { errorText } from './step-errors.ts';
 
@@ -50,6 +50,12 @@ export interface DispatcherOptions {
   runAttempt?: AttemptRunner;
 }
 
+/** The reporters' view of a planned case: its id is the same however the run is sharded or replayed. */
+export function plannedReporterCase(planned: PlannedCase, kernel: KernelInfo, total: number): ReporterCase {
+  const testCase = planned.case;
+  return { id: plannedCaseId({ kernel, key: testCase.key, repeatIndex: planned.repeatIndex }), key: testCase.key, title: testCase.title, kernel, repeatIndex: planned.repeatIndex, index: planned.index, total };
+}
+
 export interface GroupTimings {
   group: string;
   cases: number;
@@ -65,8 +71,9 @@ export interface GroupTimings {
  * boots and snapshots the group's first guest; later leases restore), runs the attempts,
  * and reports. A group's pool is closed as soon as its last case is done, so at most
  * `workers` guests and the snapshots of the groups in progress exist at a time. Reporter
- * calls go through one chain: results.json and the terminal see cases one at a time, in
- * order of completion.
+ * calls go through one chain: results.json and the terminal see events one at a time, in
+ * the order they happened; each case's onCaseBegin, attempts and onCaseEnd in its own order,
+ * cases of several workers interleaved (told apart by their planned id).
  */
 export class Dispatcher {
   readonly timings: GroupTimings[] = [];
@@ -113,18 +120,23 @@ export class Dispatcher {
       if (options.signal.aborted || this.killed || this.stoppedBy) return;
       const next = this.queue.next();
       if (!next) return;
-      const result = await this.runCase(next, worker);
+      const ran = await this.runCase(next, worker);
       const groupDone = this.queue.finish(next.groupIndex);
-      if (result && !options.signal.aborted) await this.report(result);
+      if (ran && !options.signal.aborted) await this.report(ran.test, ran.result);
       if (groupDone) await this.closePool(next.groupIndex);
     }
   }
 
-  private report(result: CaseResult): Promise<void> {
+  /** Queues a reporter call behind the ones before it; a reporter's failure is the multiplexer's to record. */
+  private emit(call: (reporter: Reporter) => void | Promise<void>): void {
+    this.reporting = this.reporting.then(() => call(this.options.reporter)).catch(() => undefined);
+  }
+
+  private report(test: ReporterCase, result: CaseResult): Promise<void> {
     const { options } = this;
     const reported = this.reporting.then(async () => {
       options.onResult(result);
-      await options.reporter.onCaseEnd(result);
+      await options.reporter.onCaseEnd(test, result);
     });
     this.reporting = reported.catch(() => undefined);
     if (options.maxFailures > 0 && options.tracker.kernelFailures >= options.maxFailures && !this.stoppedBy) {
@@ -137,7 +149,10 @@ export class Dispatcher {
   /** Cases a --max-failures stop left unstarted: reported as skipped, so the results list every case. */
   private async reportNotRun(reason: string): Promise<void> {
     for (const { planned } of this.queue.drain()) {
-      await this.report(skippedCaseResult(planned.case, kernelOf(this.options.kernels, planned).info, planned.repeatIndex, reason));
+      const kernel = kernelOf(this.options.kernels, planned).info;
+      const test = plannedReporterCase(planned, kernel, this.options.total);
+      this.emit((reporter) => reporter.onCaseBegin(test));
+      await this.report(test, skippedCaseResult(planned.case, kernel, planned.repeatIndex, reason));
     }
   }
 
@@ -174,40 +189,46 @@ export class Dispatcher {
     await Promise.all([...this.pools.keys()].map((groupIndex) => this.closePool(groupIndex)));
   }
 
-  private async runCase({ groupIndex, planned }: QueuedCase, worker: number): Promise<CaseResult | null> {
+  private async runCase({ groupIndex, planned }: QueuedCase, worker: number): Promise<{ test: ReporterCase; result: CaseResult } | null> {
     const { options } = this;
     const pool = this.poolOf(groupIndex);
     const testCase = planned.case;
     const kernel = kernelOf(options.kernels, planned).info;
+    const test = plannedReporterCase(planned, kernel, options.total);
     const executions: ExecutedCase[] = [];
     const caseDir = `cases/${String(planned.index).padStart(3, '0')}-${options.kernels.length > 1 ? `${kernel.id}-` : ''}${testCase.key.replace(/[^A-Za-z0-9_.-]+/g, '_')}${planned.repeatIndex > 0 ? `-r${planned.repeatIndex}` : ''}`;
+    this.emit((reporter) => reporter.onCaseBegin(test));
     for (let attempt = 1; ; attempt++) {
-      this.reporting = this.reporting.then(() => options.reporter.onCaseBegin({ key: testCase.key, title: testCase.title, kernel, index: planned.index, total: options.total, attempt, worker })).catch(() => undefined);
+      this.emit((reporter) => reporter.onAttemptBegin(test, { attempt, worker }));
       const started = Date.now();
       let leased: LeasedGuest | undefined;
+      let executed: ExecutedCase | undefined;
       try {
         leased = await pool.lease();
       } catch (error) {
         if (options.signal.aborted) return null;
-        executions.push(infraAttempt(attempt, `no guest for the case: ${errorText(error)}`, 'boot', Date.now() - started));
+        executed = withRecoveries(infraAttempt(attempt, `no guest for the case: ${errorText(error)}`, 'boot', Date.now() - started), error instanceof LeaseError ? error.recoveries : []);
       } finally {
         // Whether the first boot worked or not, the group's later cases need not wait any more.
         this.queue.markReady(groupIndex);
       }
       if (leased) {
         try {
-          executions.push(await this.attempt(leased, planned, attempt, path.join(options.runDir, caseDir, `attempt-${attempt}`)));
+          executed = withRecoveries(await this.attempt(leased, planned, attempt, path.join(options.runDir, caseDir, `attempt-${attempt}`)), leased.recoveries);
         } catch (error) {
-          if (!options.signal.aborted) executions.push(infraAttempt(attempt, `the case could not be run: ${errorText(error)}`, leased.isolation, Date.now() - started));
+          if (!options.signal.aborted) executed = withRecoveries(infraAttempt(attempt, `the case could not be run: ${errorText(error)}`, leased.isolation, Date.now() - started), leased.recoveries);
         } finally {
           await pool.release(leased.guest);
         }
       }
-      if (options.signal.aborted) return null; // an interrupted case is not reported
+      if (options.signal.aborted || !executed) return null; // an interrupted case is not reported
+      executions.push(executed);
+      const done = attemptOf(executed);
+      this.emit((reporter) => reporter.onAttemptEnd(test, done));
       if (!options.tracker.shouldRetry(executions)) break;
     }
     const verdict = options.tracker.record(executions);
-    return executedCaseResult(testCase, kernel, planned.repeatIndex, verdict, executions);
+    return { test, result: executedCaseResult(testCase, kernel, planned.repeatIndex, verdict, executions) };
   }
 
   private attempt(leased: LeasedGuest, planned: PlannedCase, attempt: number, artifactsDir: string): Promise<ExecutedCase> {
@@ -216,4 +237,9 @@ export class Dispatcher {
     const kernel = kernelOf(options.kernels, planned);
     return executeCase({ guest: leased.guest, case: planned.case, kernel: kernel.info, attempt, isolation: leased.isolation, artifactsDir, runDir: options.runDir, facts: kernel.facts, signal: options.signal });
   }
+}
+
+/** The attempt with what its lease got over, if anything: results.json keeps it in the attempt. */
+function withRecoveries(executed: ExecutedCase, recoveries: readonly Recovery[]): ExecutedCase {
+  return recoveries.length > 0 ? { ...executed, recoveries: [...(executed.recoveries ?? []), ...recoveries] } : executed;
 }

@@ -2,6 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AcceleratorRequest } from '../host/accelerator.ts';
 import { bootPreparedGuest, prepareLaunch, type PreparedLaunch } from '../launch/launch-guest.ts';
+import type { Recovery } from '../results/run-result.ts';
+import { HarnessError } from '../util/errors.ts';
 import { errorText } from './step-errors.ts';
 import type { Progress } from '../util/progress.ts';
 import type { Guest } from '../vm/guest.ts';
@@ -21,6 +23,28 @@ export interface GuestPoolOptions {
   bootTimeoutMs?: number;
   /** Ask for no snapshot: every case gets a fresh boot. */
   noSnapshot?: boolean;
+  /** How guests are had; default the real QEMU paths (unit tests pass fakes). */
+  backend?: GuestPoolBackend;
+}
+
+/** The four things the pool does with QEMU. */
+export interface GuestPoolBackend {
+  prepare: typeof prepareLaunch;
+  boot: typeof bootPreparedGuest;
+  restore: typeof restoreGuest;
+  save: typeof saveSnapshot;
+}
+
+const QEMU_BACKEND: GuestPoolBackend = { prepare: prepareLaunch, boot: bootPreparedGuest, restore: restoreGuest, save: saveSnapshot };
+
+/** A lease that failed after a recovery (a restore gave up, then the boot instead failed): the error and what was tried first. */
+export class LeaseError extends Error {
+  constructor(
+    cause: unknown,
+    readonly recoveries: readonly Recovery[],
+  ) {
+    super(errorText(cause), { cause });
+  }
 }
 
 /** A clean guest for one attempt, and how it was had. */
@@ -29,6 +53,8 @@ export interface LeasedGuest {
   isolation: 'restore' | 'boot';
   /** Wall-clock ms spent getting it (boot or restore, plus the snapshot save for the first). */
   setupMs: number;
+  /** What went wrong on the way and how the pool got over it (empty: nothing did). */
+  recoveries: Recovery[];
 }
 
 export interface PoolTimings {
@@ -42,8 +68,11 @@ export interface PoolTimings {
 /**
  * The guests of one group (one guest configuration). The first lease boots a guest, saves a
  * snapshot of it and hands out that guest itself; every later lease restores the snapshot.
- * When the save or a restore fails the pool falls back to a fresh boot per lease. Leased
- * guests are used for one attempt and then thrown away (release), whatever state they are in.
+ * A restore whose QEMU died is redone once (a port race, a QEMU killed from outside: the
+ * snapshot is fine); when that fails too, or the save or a restore fails otherwise, the pool
+ * falls back to a fresh boot per lease. Each lease says what it got over (`recoveries`), so
+ * the attempt it served records it. Leased guests are used for one attempt and then thrown
+ * away (release), whatever state they are in.
  */
 export class GuestPool {
   readonly timings: PoolTimings = { boots: [], restores: [], saveMs: null, fallbacks: [] };
@@ -55,12 +84,15 @@ export class GuestPool {
   private leases = 0;
   private readonly live = new Set<Guest>();
   private closed = false;
+  private readonly backend: GuestPoolBackend;
 
-  constructor(private readonly options: GuestPoolOptions) {}
+  constructor(private readonly options: GuestPoolOptions) {
+    this.backend = options.backend ?? QEMU_BACKEND;
+  }
 
   /** Host packages, kernel, keys, initramfs, accelerator: once per group, however many workers ask. */
   prepare(): Promise<PreparedLaunch> {
-    this.prepared ??= prepareLaunch({
+    this.prepared ??= this.backend.prepare({
       kernelRef: this.options.kernelRef,
       modulesDir: this.options.modulesDir,
       spec: this.options.spec,
@@ -86,35 +118,65 @@ export class GuestPool {
     }
     await this.firstGuest;
     this.throwIfClosed();
+    const recoveries: Recovery[] = [];
     if (this.snapshot && !this.snapshotBroken) {
+      const restored = await this.restore(this.snapshot, n, recoveries);
+      if (restored) return { guest: restored, isolation: 'restore', setupMs: Date.now() - started, recoveries };
+    }
+    try {
+      const guest = await this.boot(n);
+      return { guest, isolation: 'boot', setupMs: Date.now() - started, recoveries };
+    } catch (error) {
+      throw recoveries.length > 0 ? new LeaseError(error, recoveries) : error;
+    }
+  }
+
+  /**
+   * A restore of the snapshot, redone once when its QEMU died; null when the pool gives the
+   * snapshot up (this lease and the later ones boot). What happened goes into `recoveries`.
+   */
+  private async restore(snapshot: GuestSnapshot, n: number, recoveries: Recovery[]): Promise<Guest | null> {
+    let firstError: unknown = null;
+    for (const round of [1, 2]) {
+      const started = Date.now();
       try {
-        const guest = await restoreGuest(this.snapshot, { machineDir: path.join(this.options.workDir, `restore-${n}`), name: `memharness-restore-${n}` });
+        const suffix = round === 1 ? '' : '-again';
+        const guest = await this.backend.restore(snapshot, { machineDir: path.join(this.options.workDir, `restore-${n}${suffix}`), name: `memharness-restore-${n}${suffix}` });
         this.track(guest);
-        const ms = Date.now() - started;
-        this.timings.restores.push(ms);
-        return { guest, isolation: 'restore', setupMs: ms };
+        this.timings.restores.push(Date.now() - started);
+        if (firstError !== null) recoveries.push({ what: 'restore-redone', message: `restoring the snapshot failed (${errorText(firstError)}); a second restore worked` });
+        return guest;
       } catch (error) {
-        // A restore that Ctrl-C killed says nothing about the snapshot; and no boot after a stop.
+        // A restore that Ctrl-C killed says nothing about the snapshot; and no redo or boot after a stop.
         this.throwIfClosed();
+        if (round === 1 && qemuDied(error)) {
+          firstError = error;
+          this.options.progress.info(`note: restoring the snapshot failed (${errorText(error)}); restoring it again`);
+          continue;
+        }
         this.snapshotBroken = true;
-        this.timings.fallbacks.push(`restore failed, booting instead: ${errorText(error)}`);
-        this.options.progress.info(`note: restoring the snapshot failed (${errorText(error)}); booting a fresh guest per case`);
+        const what = firstError === null ? errorText(error) : `${errorText(firstError)}; again: ${errorText(error)}`;
+        this.timings.fallbacks.push(`restore failed, booting instead: ${what}`);
+        this.options.progress.info(`note: restoring the snapshot failed (${what}); booting a fresh guest per case`);
+        recoveries.push({ what: 'restore-fell-back-to-boot', message: `restoring the snapshot failed${firstError === null ? '' : ' twice'} (${what}); booted a fresh guest instead, as the group's later cases will` });
+        return null;
       }
     }
-    const guest = await this.boot(n);
-    return { guest, isolation: 'boot', setupMs: Date.now() - started };
+    return null;
   }
 
   private async bootFirst(started: number): Promise<LeasedGuest> {
     const guest = await this.boot(1);
+    const recoveries: Recovery[] = [];
     const blocker = snapshotBlocker(this.options.spec);
     if (blocker) {
       this.snapshotBroken = true;
       this.timings.fallbacks.push(blocker);
     } else if (!this.options.noSnapshot) {
-      await this.trySave(guest);
+      const failed = await this.trySave(guest);
+      if (failed) recoveries.push({ what: 'snapshot-not-saved', message: `saving the snapshot failed (${failed}); this guest ran the case, the group's later cases boot their own` });
     }
-    return { guest, isolation: 'boot', setupMs: Date.now() - started };
+    return { guest, isolation: 'boot', setupMs: Date.now() - started, recoveries };
   }
 
   /** Ends a leased guest: it has run an attempt and is never reused. */
@@ -139,24 +201,27 @@ export class GuestPool {
     const prepared = await this.prepare();
     this.throwIfClosed();
     const started = Date.now();
-    const guest = await bootPreparedGuest(prepared, { spec: this.options.spec, runDir: this.options.workDir, progress: this.options.progress, bootTimeoutMs: this.options.bootTimeoutMs, name: `boot-${n}` });
+    const guest = await this.backend.boot(prepared, { spec: this.options.spec, runDir: this.options.workDir, progress: this.options.progress, bootTimeoutMs: this.options.bootTimeoutMs, name: `boot-${n}` });
     this.track(guest);
     this.timings.boots.push(Date.now() - started);
     return guest;
   }
 
-  private async trySave(guest: Guest): Promise<void> {
-    if (!guest.reusable) {
-      this.timings.fallbacks.push(`the booted guest is not reusable (${guest.notReusableBecause}): no snapshot`);
-      return;
+  /** Saves the group's snapshot; returns why it failed, or null (saved, or not to be saved). */
+  private async trySave(guest: Guest): Promise<string | null> {
+    if (!guest.fitForSnapshot) {
+      this.timings.fallbacks.push(`the booted guest is unfit for a snapshot (${guest.unfitForSnapshotBecause}): no snapshot`);
+      return null;
     }
     try {
-      this.snapshot = await saveSnapshot(guest, path.join(this.options.workDir, 'group.snapshot'));
+      this.snapshot = await this.backend.save(guest, path.join(this.options.workDir, 'group.snapshot'));
       this.timings.saveMs = this.snapshot.saveMs;
+      return null;
     } catch (error) {
       this.snapshotBroken = true;
       this.timings.fallbacks.push(`saving the snapshot failed, booting per case: ${errorText(error)}`);
       this.options.progress.info(`note: saving a snapshot failed (${errorText(error)}); booting a fresh guest per case`);
+      return errorText(error);
     }
   }
 
@@ -168,4 +233,12 @@ export class GuestPool {
     this.live.add(guest);
     if (this.closed) guest.machine.kill();
   }
+}
+
+/** What QEMU says when the stream itself does not fit the machine: a second restore would fail the same way. */
+const STREAM_MISMATCH = /Unknown ramblock|Length mismatch|Unknown savevm section|section.*mismatch|Missing section footer|load of migration failed/i;
+
+/** QEMU exited while restoring (not a timeout, not a stream that does not fit): worth one more try. */
+function qemuDied(error: unknown): boolean {
+  return error instanceof HarnessError && error.kind === 'qemu' && /^QEMU exited/.test(error.message) && !STREAM_MISMATCH.test(error.message);
 }

@@ -36,13 +36,18 @@ const EXPECTED = {
 };
 
 describe('memharness run', () => {
-  it('stops at suite problems with exit code 2 before anything boots', async () => {
+  it('stops at suite problems with exit code 2 before anything boots, and puts them in the reports it was asked for', async () => {
     const bad = path.join(tmp, 'bad.yaml');
     await fs.writeFile(bad, 'suite: bad\ncases: 3\n');
-    const result = await memharness(['run', bad, '--output', path.join(tmp, 'bad-run')]);
+    const output = path.join(tmp, 'bad-run');
+    const result = await memharness(['run', bad, '--output', output, '--reporter', 'json,junit']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/bad\.yaml:2:8: cases: expected a list/);
-    await expect(fs.access(path.join(tmp, 'bad-run'))).rejects.toThrow();
+    expect(result.leftovers).toEqual([]);
+    const run = await readRunResult(output);
+    expect(run).toMatchObject({ complete: false, kernels: [], cases: [] });
+    expect(run.errors).toContainEqual({ message: expect.stringMatching(/^cases: expected a list/), location: `${bad}:2:8` });
+    expect(await fs.readFile(path.join(output, 'junit.xml'), 'utf8')).toMatch(/<error type="suite-problem" message="[^"]*bad\.yaml:2:8: cases: expected a list/);
   });
 
   it('runs hwpoison-basic on the default kernel and writes every requested report', async () => {

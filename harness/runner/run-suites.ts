@@ -12,15 +12,16 @@ import type { TextSink } from '../reporters/list-reporter.ts';
 import { exitCodeForRun } from '../results/exit-code.ts';
 import { createRunDir } from '../results/run-dirs.ts';
 import { newRunId } from '../results/run-id.ts';
-import type { CaseResult, KernelInfo, RunResult, SuiteFileInfo } from '../results/run-result.ts';
+import type { CaseResult, KernelInfo, RunError, RunResult, SuiteFileInfo } from '../results/run-result.ts';
 import { harnessVersion } from '../cli/version.ts';
-import { formatProblem, kernelFactsOf, loadSuites, type LoadedSuite, type SuiteCase } from '../suite/index.ts';
+import { formatProblem, kernelFactsOf, loadSuites, type LoadedSuite, type SuiteCase, type SuiteProblem } from '../suite/index.ts';
+import { formatLocation } from '../suite/problems.ts';
 import { killAllChildGroups } from '../util/child-processes.ts';
 import { EXIT_INFRA, EXIT_OK } from '../util/errors.ts';
 import { cacheDir as defaultCacheDir } from '../util/paths.ts';
 import { createProgress, type Progress } from '../util/progress.ts';
 import { skippedCaseResult } from './case-result.ts';
-import { Dispatcher, type GroupTimings } from './dispatcher.ts';
+import { Dispatcher, plannedReporterCase, type GroupTimings } from './dispatcher.ts';
 import { FailureTracker } from './failure-tracker.ts';
 import { applyRequirements, filterCases, groupByGuest, kernelOf, planWork, shardWork, type CaseFilter, type PlannedCase, type RunKernel, type Shard } from './run-plan.ts';
 import { SigIntWatcher } from './sigint-watcher.ts';
@@ -48,6 +49,14 @@ export interface RunSuitesOptions {
   noSnapshot?: boolean;
   stdout?: TextSink & { isTTY?: boolean };
   progress?: Progress;
+  /**
+   * Suite problems go to stderr and stop the run before anything boots. With this, they also
+   * go to the reporters, as run errors with their file:line:col, in a run directory holding
+   * only them (results.json's `errors`, junit.xml, report.html, ...): what a CI job that chose
+   * its --output or --reporter collects. Without it (a bare `memharness run` at a terminal),
+   * stderr alone, and no run directory, which `latest` would name next.
+   */
+  reportLoadProblems?: boolean;
 }
 
 export interface RunSuitesOutcome {
@@ -60,7 +69,8 @@ export interface RunSuitesOutcome {
 }
 
 /**
- * `memharness run`: load and expand the suites (problems: exit 2 before anything boots),
+ * `memharness run`: load and expand the suites (problems: exit 2 before anything boots, and
+ * with `reportLoadProblems` a run directory holding them),
  * resolve the kernel, skip what its facts rule out, group the rest by guest configuration,
  * run the groups (boot once, snapshot, restore per case, retries), and write the results
  * through the reporters as cases finish.
@@ -72,7 +82,8 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   if (loaded.problems.length > 0) {
     for (const problem of loaded.problems) process.stderr.write(`${formatProblem(problem)}\n`);
     process.stderr.write(`memharness: ${loaded.problems.length} problem(s) in the suites; nothing was run\n`);
-    return { exitCode: EXIT_INFRA, run: null, runDir: null, timings: [], selected: [] };
+    if (options.list || !options.reportLoadProblems) return { exitCode: EXIT_INFRA, run: null, runDir: null, timings: [], selected: [] };
+    return reportLoadProblems(options, loaded.suites, loaded.problems, stdout);
   }
   const selected = filterCases(loaded.suites.flatMap((suite) => suite.cases), options.filter);
   const kernelRefs: Array<string | undefined> = options.kernels.length > 0 ? await expandKernelList(parseKernelList(options.kernels), (pick) => findInArchive(pick, aptArchive(progress))) : [undefined];
@@ -92,13 +103,17 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   const runnable = groups.reduce((sum, group) => sum + group.cases.length, 0);
   const workers = options.workers === 'auto' ? chooseWorkers(groups.map((group) => group.spec), runnable) : { workers: options.workers, reason: 'from --workers' };
 
-  const { runId, dir: runDir } = options.output ? { runId: newRunId(), dir: path.resolve(options.output) } : await createRunDir();
-  await fs.mkdir(runDir, { recursive: true });
+  const { runId, dir: runDir } = await openRunDir(options.output);
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'memharness-run-'));
   const reporter = createReporters(options.reporters, { outputDir: runDir, stdout, isTTY: Boolean(stdout.isTTY) });
   const tracker = new FailureTracker(options.retries);
   const cases: CaseResult[] = [];
-  let runErrors = 0;
+  const errors: RunError[] = [];
+  // Every run error is the run's (results.json keeps them) and is told to the reporters at once.
+  const reportError = async (error: RunError) => {
+    errors.push(error);
+    await reporter.onError(error);
+  };
 
   let dispatcher: Dispatcher | null = null;
   // Every QEMU of this process belongs to this run: kill them all, including a guest still
@@ -126,6 +141,71 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   });
 
   const run: RunResult = {
+    ...runHead(runId),
+    kernels: kernelInfos,
+    ...(options.shard ? { shard: options.shard } : {}),
+    suites: await suiteFiles(loaded.suites),
+    workers: workers.workers,
+    errors,
+    cases,
+  };
+  if (workers.workers > 1 || options.workers === 'auto') progress.info(`memharness: ${workers.workers} worker(s) (${workers.reason})`);
+  try {
+    let prepareError: RunError | null = null;
+    try {
+      const prepared = await dispatcher.prepareFirst();
+      if (prepared) {
+        run.qemu = prepared.qemuVersion;
+        run.accelerator = { accel: prepared.accel.accel, reason: prepared.accel.reason };
+      }
+    } catch (error) {
+      // The cases of the first group will report it as infra-error when they ask for a guest.
+      prepareError = { message: `preparing the guest failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    await reporter.onBegin({ ...run, cases: [], errors: [] }, { total: plan.length, kernels: kernelInfos });
+    if (prepareError) await reportError(prepareError);
+    for (const entry of plan) {
+      if (entry.skipReason === undefined || watcher.interrupted) continue;
+      const kernelInfo = kernelOf(kernels, entry).info;
+      const test = plannedReporterCase(entry, kernelInfo, whole.length);
+      await reporter.onCaseBegin(test);
+      const result = skippedCaseResult(entry.case, kernelInfo, entry.repeatIndex, entry.skipReason);
+      cases.push(result);
+      await reporter.onCaseEnd(test, result);
+    }
+    if (!watcher.interrupted) {
+      try {
+        await dispatcher.run();
+      } catch (error) {
+        await reportError({ message: `the run stopped: ${error instanceof Error ? error.message : String(error)}` });
+      }
+    }
+  } finally {
+    dispatcher.stop();
+    await dispatcher.closeAll();
+    if (dispatcher.stopReason) run.stopReason = dispatcher.stopReason;
+    run.interrupted = watcher.interrupted;
+    run.complete = !watcher.interrupted && errors.length === 0;
+    run.endedAt = new Date().toISOString();
+    await reporter.onEnd(run);
+    watcher.disarm();
+    if (!process.env.MEMHARNESS_KEEP_RUN_DIR) await fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  for (const timing of dispatcher.timings) progress.info(formatTimings(timing));
+  const exitCode = exitCodeForRun(run, { runErrors: errors.length + reporter.failures.length });
+  return { exitCode, run, runDir, timings: dispatcher.timings, selected };
+}
+
+/** The run directory: --output as given, else a new results/<run-id>/. */
+async function openRunDir(output: string | undefined): Promise<{ runId: string; dir: string }> {
+  const opened = output ? { runId: newRunId(), dir: path.resolve(output) } : await createRunDir();
+  await fs.mkdir(opened.dir, { recursive: true });
+  return opened;
+}
+
+/** What every run's results start with: who ran it, where, when; nothing run yet. */
+function runHead(runId: string): Omit<RunResult, 'kernels' | 'suites' | 'cases'> {
+  return {
     schemaVersion: 1,
     runId,
     harnessVersion: harnessVersion(),
@@ -136,56 +216,36 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
     host: { hostname: os.hostname(), cpus: os.cpus().length, memoryMiB: Math.round(os.totalmem() / 1024 ** 2), kernel: os.release() },
     qemu: 'unknown',
     accelerator: { accel: 'tcg', reason: 'no case needed a guest' },
-    kernels: kernelInfos,
-    ...(options.shard ? { shard: options.shard } : {}),
-    suites: await suiteFiles(loaded.suites),
-    workers: workers.workers,
-    cases,
   };
-  if (workers.workers > 1 || options.workers === 'auto') progress.info(`memharness: ${workers.workers} worker(s) (${workers.reason})`);
-  try {
-    try {
-      const prepared = await dispatcher.prepareFirst();
-      if (prepared) {
-        run.qemu = prepared.qemuVersion;
-        run.accelerator = { accel: prepared.accel.accel, reason: prepared.accel.reason };
-      }
-    } catch (error) {
-      // The cases of the first group will report it as infra-error when they ask for a guest.
-      runErrors += 1;
-      await reporter.onError({ message: `preparing the guest failed: ${error instanceof Error ? error.message : String(error)}` });
-    }
-    await reporter.onBegin({ ...run, cases: [] }, { total: plan.length, kernels: kernelInfos });
-    for (const entry of plan) {
-      if (entry.skipReason === undefined || watcher.interrupted) continue;
-      const kernelInfo = kernelOf(kernels, entry).info;
-      await reporter.onCaseBegin({ key: entry.case.key, title: entry.case.title, kernel: kernelInfo, index: entry.index, total: whole.length, attempt: 1 });
-      const result = skippedCaseResult(entry.case, kernelInfo, entry.repeatIndex, entry.skipReason);
-      cases.push(result);
-      await reporter.onCaseEnd(result);
-    }
-    if (!watcher.interrupted) {
-      try {
-        await dispatcher.run();
-      } catch (error) {
-        runErrors += 1;
-        await reporter.onError({ message: `the run stopped: ${error instanceof Error ? error.message : String(error)}` });
-      }
-    }
-  } finally {
-    dispatcher.stop();
-    await dispatcher.closeAll();
-    if (dispatcher.stopReason) run.stopReason = dispatcher.stopReason;
-    run.interrupted = watcher.interrupted;
-    run.complete = !watcher.interrupted && runErrors === 0;
-    run.endedAt = new Date().toISOString();
-    await reporter.onEnd(run);
-    watcher.disarm();
-    if (!process.env.MEMHARNESS_KEEP_RUN_DIR) await fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/**
+ * A run that stopped at its suites' problems, through the reporters: each problem a run error
+ * with its file:line:col, no kernel resolved, no case run, `complete: false`, exit 2.
+ */
+async function reportLoadProblems(options: RunSuitesOptions, suites: readonly LoadedSuite[], problems: readonly SuiteProblem[], stdout: TextSink & { isTTY?: boolean }): Promise<RunSuitesOutcome> {
+  const { runId, dir: runDir } = await openRunDir(options.output);
+  const reporter = createReporters(options.reporters, { outputDir: runDir, stdout, isTTY: Boolean(stdout.isTTY) });
+  const errors: RunError[] = [];
+  const run: RunResult = {
+    ...runHead(runId),
+    accelerator: { accel: 'tcg', reason: `nothing ran: ${problems.length} problem(s) in the suites` },
+    kernels: [],
+    ...(options.shard ? { shard: options.shard } : {}),
+    suites: await suiteFiles(suites),
+    errors,
+    cases: [],
+  };
+  await reporter.onBegin({ ...run, errors: [] }, { total: 0, kernels: [] });
+  for (const problem of problems) {
+    const error: RunError = { message: problem.message, location: formatLocation(problem) };
+    errors.push(error);
+    await reporter.onError(error);
   }
-  for (const timing of dispatcher.timings) progress.info(formatTimings(timing));
-  const exitCode = exitCodeForRun(run, { runErrors: runErrors + reporter.failures.length });
-  return { exitCode, run, runDir, timings: dispatcher.timings, selected };
+  run.endedAt = new Date().toISOString();
+  await reporter.onEnd(run);
+  process.stderr.write(`memharness: the problems are in the run's reports too: ${runDir}\n`);
+  return { exitCode: EXIT_INFRA, run, runDir, timings: [], selected: [] };
 }
 
 /**

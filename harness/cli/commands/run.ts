@@ -110,6 +110,8 @@ export function registerRunCommand(program: Command): void {
         accel: options.accel,
         bootTimeoutMs: options.bootTimeout * 1000,
         noSnapshot: !options.snapshot,
+        // A job that chose where its results go, or which reports, finds suite problems there too.
+        reportLoadProblems: options.output !== undefined || options.reporter.length > 0,
       });
       process.exitCode = outcome.exitCode;
       if (baseline && outcome.runDir && outcome.run && !outcome.run.interrupted && outcome.exitCode !== EXIT_INFRA) {

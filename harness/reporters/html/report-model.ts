@@ -2,7 +2,8 @@ import type { Comparison } from '../../compare/comparison.ts';
 import { VERDICTS, type CaseResult, type RunResult, type StepRecord, type Verdict } from '../../results/run-result.ts';
 import { caseName, kernelLabel } from '../case-naming.ts';
 import { caseProblem } from '../case-problem.ts';
-import type { RunError } from '../reporter.ts';
+import { recoveryLines } from '../failure-text.ts';
+import { formatRunError, type RunError } from '../reporter.ts';
 import { capText } from '../text/cap-text.ts';
 import { describeValue } from '../text/describe-value.ts';
 import { escapeControl } from '../text/escape-text.ts';
@@ -36,6 +37,7 @@ export interface HtmlReportModel {
   kernels: Array<{ id: string; label: string; counts: number[]; total: number }>;
   /** Suite ids, sorted (the matrix groups its rows by suite in this order). */
   suites: string[];
+  /** The run's errors outside any case, each as one text (`file:line:col: message` for a suite problem). */
   errors: string[];
   cases: HtmlCase[];
   /** The case × kernel matrix: for a run over two kernels or more, null otherwise. */
@@ -74,6 +76,8 @@ export interface HtmlCase {
   failure: { message: string; expectation: string; expected: string; actual: string; location: string } | null;
   crash: { title: string; kind: string; taint: string; report: string } | null;
   attempts: Array<{ attempt: number; verdict: string; duration: string; isolation: string; why: string }>;
+  /** Infra hiccups the runner got over for this case's attempts (a restore redone, a boot instead of a restore), one line each. */
+  recoveries: string[];
   injections: Array<{ method: string; target: string; action: string; window: string; result: string }>;
   events: Array<{ at: string; type: string; text: string; fields: string }>;
   /** The last attempt's steps and expectation items, with what became of each (not-applicable: its when: did not hold here). */
@@ -89,6 +93,7 @@ export interface HtmlCase {
 }
 
 export interface ReportModelOptions {
+  /** Default: the run's own (`run.errors`). */
   errors?: readonly RunError[];
   /** Artifact paths are relative to it. */
   runDir: string;
@@ -211,6 +216,7 @@ async function caseModel(result: CaseResult, index: number, options: ReportModel
       isolation: attempt.isolation,
       why: guestLine(attempt.failure?.message ?? attempt.crash?.title ?? '', 1000),
     })),
+    recoveries: recoveryLines(result.attempts).map((line) => guestLine(line, 1000)),
     injections: result.injections.map((injection) => ({
       method: injection.method,
       target: guestLine(
@@ -318,7 +324,7 @@ export async function buildReportModel(run: RunResult, options: ReportModelOptio
     bar: verdictBar(run.cases, true),
     kernels: columns,
     suites: [...new Set(run.cases.map((result) => result.suite))].sort(),
-    errors: (options.errors ?? []).map((error) => guestBlock(error.message, 4096)),
+    errors: (options.errors ?? run.errors ?? []).map((error) => guestBlock(formatRunError(error), 4096)),
     cases,
     matrix,
     comparison: comparison?.summary ?? null,
