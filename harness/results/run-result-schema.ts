@@ -67,9 +67,13 @@ export const failureInfoSchema = z.object({
 
 export const crashInfoSchema = z.object({
   title: z.string(),
+  normalisedTitle: z.string().optional(),
   kind: z.string(),
   report: z.string(),
   taint: z.string().optional(),
+  corrupted: z.boolean().optional(),
+  corruptedReason: z.string().optional(),
+  disposition: z.enum(['unexpected', 'expected', 'allowed']).optional(),
 });
 
 const verdict = z.enum(VERDICTS);
@@ -80,6 +84,8 @@ export const attemptResultSchema = z.object({
   durationMs: z.number().nonnegative(),
   failure: failureInfoSchema.optional(),
   crash: crashInfoSchema.optional(),
+  crashes: z.array(crashInfoSchema).optional(),
+  lostLogRecords: z.number().int().nonnegative().optional(),
   isolation: z.enum(['restore', 'boot']),
   recoveries: z.array(z.object({ what: z.enum(RECOVERY_KINDS), message: z.string() })).optional(),
 });
@@ -100,6 +106,8 @@ export const caseResultSchema = z.object({
   attempts: z.array(attemptResultSchema),
   failure: failureInfoSchema.optional(),
   crash: crashInfoSchema.optional(),
+  crashes: z.array(crashInfoSchema).optional(),
+  lostLogRecords: z.number().int().nonnegative().optional(),
   injections: z.array(injectionRecordSchema),
   events: z.array(z.looseObject({ type: z.string(), text: z.string(), atMs: z.number().optional() })),
   stateDiff: stateDiffSchema.optional(),

@@ -33,11 +33,26 @@ export interface FailureInfo {
 }
 
 export interface CrashInfo {
+  /** At most MAX_TITLE_LENGTH characters (parse-crashes). */
   title: string;
+  /**
+   * The title with addresses, numbers and offsets made generic: what compare, bisect and
+   * backport-check match crashes on. Absent in results written before it was stored.
+   */
+  normalisedTitle?: string;
   kind: string;
   /** The oops text, escaped nowhere: renderers escape it. */
   report: string;
   taint?: string;
+  /** The report lacks what its kind must have (a stack trace), or was cut off; the reason. */
+  corrupted?: boolean;
+  corruptedReason?: string;
+  /**
+   * In `crashes`: how the case took it. `unexpected` fails it (the first such report that is
+   * not corrupted is the case's crash), `expected` matched a `crash:` expectation, `allowed`
+   * matched `allow: { reports }` (or the case allows any crash).
+   */
+  disposition?: 'unexpected' | 'expected' | 'allowed';
 }
 
 export interface AttemptResult {
@@ -46,6 +61,10 @@ export interface AttemptResult {
   durationMs: number;
   failure?: FailureInfo;
   crash?: CrashInfo;
+  /** Every crash report the attempt's kernel log held, in log order (absent: none, or results from before). */
+  crashes?: CrashInfo[];
+  /** Kernel log records lost in the attempt's window (ring-buffer overflow): its evidence is incomplete. */
+  lostLogRecords?: number;
   /** How the case got its clean kernel: a snapshot restore or a fresh boot. */
   isolation: 'restore' | 'boot';
   /** Infra hiccups the runner got over while getting this attempt its guest (absent: none, or results written before they were kept). */
@@ -125,6 +144,9 @@ export interface CaseResult {
   attempts: AttemptResult[];
   failure?: FailureInfo;
   crash?: CrashInfo;
+  /** The last attempt's crash reports and lost log records (see AttemptResult). */
+  crashes?: CrashInfo[];
+  lostLogRecords?: number;
   injections: InjectionRecord[];
   /** Kernel events seen during the case, as parsed (type + fields + the log line). */
   events: Array<{ type: string; text: string; atMs?: number; [field: string]: unknown }>;
