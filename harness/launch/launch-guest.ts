@@ -64,7 +64,7 @@ export async function prepareLaunch(options: LaunchOptions): Promise<PreparedLau
 
 export async function bootPreparedGuest(
   prepared: PreparedLaunch,
-  options: Pick<LaunchOptions, 'spec' | 'runDir' | 'progress' | 'sshPort' | 'bootTimeoutMs'> & { name?: string },
+  options: Pick<LaunchOptions, 'spec' | 'runDir' | 'progress' | 'sshPort' | 'bootTimeoutMs'> & { name?: string; ramDir?: string },
 ): Promise<Guest> {
   const name = options.name ?? 'guest';
   return options.progress.step(`booting ${prepared.kernel.release} (${prepared.accel.accel})`, () =>
@@ -79,6 +79,7 @@ export async function bootPreparedGuest(
       sshPort: options.sshPort,
       bootTimeoutMs: options.bootTimeoutMs,
       readyTimeoutMs: options.bootTimeoutMs,
+      ...(options.ramDir ? { ramDir: options.ramDir } : {}),
     }),
   );
 }

@@ -49,7 +49,7 @@ interface Log {
 }
 
 class FakePool implements CasePool {
-  readonly timings: PoolTimings = { boots: [], restores: [], saveMs: null, fallbacks: [] };
+  readonly timings: PoolTimings = { boots: [], restores: [], saveMs: null, fallbacks: [], snapshotKind: null, privateKiB: [] };
   private leases = 0;
   private first: Promise<void> | null = null;
   closed = 0;

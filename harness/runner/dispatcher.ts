@@ -56,13 +56,9 @@ export function plannedReporterCase(planned: PlannedCase, kernel: KernelInfo, to
   return { id: plannedCaseId({ kernel, key: testCase.key, repeatIndex: planned.repeatIndex }), key: testCase.key, title: testCase.title, kernel, repeatIndex: planned.repeatIndex, index: planned.index, total };
 }
 
-export interface GroupTimings {
+export interface GroupTimings extends PoolTimings {
   group: string;
   cases: number;
-  boots: number[];
-  restores: number[];
-  saveMs: number | null;
-  fallbacks: string[];
 }
 
 /**
@@ -235,7 +231,8 @@ export class Dispatcher {
     const { options } = this;
     if (options.runAttempt) return options.runAttempt(leased, planned, attempt, artifactsDir);
     const kernel = kernelOf(options.kernels, planned);
-    return executeCase({ guest: leased.guest, case: planned.case, kernel: kernel.info, attempt, isolation: leased.isolation, artifactsDir, runDir: options.runDir, facts: kernel.facts, signal: options.signal });
+    // The pool releases (kills) the guest after this attempt: nothing of it needs closing.
+    return executeCase({ guest: leased.guest, case: planned.case, kernel: kernel.info, attempt, isolation: leased.isolation, artifactsDir, runDir: options.runDir, facts: kernel.facts, signal: options.signal, disposable: true });
   }
 }
 

@@ -15,7 +15,7 @@ function fakeGuest(name: string): Guest {
   return { name, fitForSnapshot: true, machine: { kill: () => undefined }, shutdown: async () => undefined } as unknown as Guest;
 }
 
-function pool(script: { boots?: Step[]; restores?: Step[]; save?: Step }) {
+function pool(script: { boots?: Step[]; restores?: Step[]; save?: Step; copyOnWrite?: boolean }) {
   const calls: string[] = [];
   const boots = [...(script.boots ?? [])];
   const restores = [...(script.restores ?? [])];
@@ -39,6 +39,12 @@ function pool(script: { boots?: Step[]; restores?: Step[]; save?: Step }) {
       run(script.save);
       return { file: '/nonexistent/group.snapshot', saveMs: 1 } as GuestSnapshot;
     },
+    ...(script.copyOnWrite
+      ? {
+          makeRamDir: async () => (calls.push('make ram dir'), { dir: '/dev/shm/memharness-ram-test' }),
+          removeRamDir: async (dir: string) => void calls.push(`remove ${dir}`),
+        }
+      : {}),
   };
   const notes: string[] = [];
   const guestPool = new GuestPool({ spec: defaultGuestSpec(), accel: 'tcg', workDir: '/nonexistent', progress: { info: (text) => notes.push(text), step: (_label, work) => work() }, backend });
@@ -55,6 +61,25 @@ describe('GuestPool', () => {
     expect([first.isolation, second.isolation]).toEqual(['boot', 'restore']);
     expect([first.recoveries, second.recoveries]).toEqual([[], []]);
     expect(calls).toEqual(['boot boot-1', 'save', 'restore memharness-restore-2']);
+  });
+
+  it('copy-on-write: the template boots with its RAM on tmpfs, is ended once saved, and the first lease restores too', async () => {
+    const { guestPool, calls } = pool({ copyOnWrite: true });
+    const first = await guestPool.lease();
+    const second = await guestPool.lease();
+    expect([first.isolation, second.isolation]).toEqual(['restore', 'restore']);
+    expect(guestPool.timings.snapshotKind).toBe('copy-on-write');
+    await guestPool.close();
+    expect(calls).toEqual(['make ram dir', 'boot template-1', 'save', 'restore memharness-restore-1', 'restore memharness-restore-2', 'remove /dev/shm/memharness-ram-test']);
+  });
+
+  it('copy-on-write: a first restore that fails falls back to a boot for that lease and the rest', async () => {
+    const { guestPool, calls } = pool({ copyOnWrite: true, restores: [new HarnessError('qemu', 'QEMU exited (code 1): Length mismatch')] });
+    const first = await guestPool.lease();
+    expect(first.isolation).toBe('boot');
+    expect(first.recoveries.map((r) => r.what)).toEqual(['restore-fell-back-to-boot']);
+    expect((await guestPool.lease()).isolation).toBe('boot');
+    expect(calls).toEqual(['make ram dir', 'boot template-1', 'save', 'restore memharness-restore-1', 'boot boot-1', 'boot boot-2']);
   });
 
   it('redoes a restore whose QEMU died, once, and says so in that lease', async () => {

@@ -10,6 +10,7 @@ import type { Guest } from '../vm/guest.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
 import { restoreGuest } from '../vm/restore-guest.ts';
 import { saveSnapshot, type GuestSnapshot } from '../vm/snapshot.ts';
+import { makeRamDir, privateMemoryKiB, removeRamDir } from '../vm/ram-dir.ts';
 import { snapshotBlocker } from '../vm/topology.ts';
 
 export interface GuestPoolOptions {
@@ -27,15 +28,18 @@ export interface GuestPoolOptions {
   backend?: GuestPoolBackend;
 }
 
-/** The four things the pool does with QEMU. */
+/** The things the pool does with QEMU and the host (the optional ones: copy-on-write snapshots and memory figures). */
 export interface GuestPoolBackend {
   prepare: typeof prepareLaunch;
   boot: typeof bootPreparedGuest;
   restore: typeof restoreGuest;
   save: typeof saveSnapshot;
+  makeRamDir?: typeof makeRamDir;
+  removeRamDir?: typeof removeRamDir;
+  privateMemoryKiB?: typeof privateMemoryKiB;
 }
 
-const QEMU_BACKEND: GuestPoolBackend = { prepare: prepareLaunch, boot: bootPreparedGuest, restore: restoreGuest, save: saveSnapshot };
+const QEMU_BACKEND: GuestPoolBackend = { prepare: prepareLaunch, boot: bootPreparedGuest, restore: restoreGuest, save: saveSnapshot, makeRamDir, removeRamDir, privateMemoryKiB };
 
 /** A lease that failed after a recovery (a restore gave up, then the boot instead failed): the error and what was tried first. */
 export class LeaseError extends Error {
@@ -63,11 +67,17 @@ export interface PoolTimings {
   saveMs: number | null;
   /** Why the pool fell back to boots, when it did. */
   fallbacks: string[];
+  /** `copy-on-write` (boot RAM shared from the template), `copy` (the stream holds the RAM) or why there was no snapshot. */
+  snapshotKind: 'copy-on-write' | 'copy' | null;
+  /** Private memory (KiB) of each leased QEMU when it was released: what one more running guest costs. */
+  privateKiB: number[];
 }
 
 /**
- * The guests of one group (one guest configuration). The first lease boots a guest, saves a
- * snapshot of it and hands out that guest itself; every later lease restores the snapshot.
+ * The guests of one group (one guest configuration). The first lease boots a guest and saves
+ * a snapshot of it: copy-on-write where /dev/shm has room (the template is then ended and the
+ * first lease restores too), else a plain one whose guest serves the first lease; every later
+ * lease restores the snapshot.
  * A restore whose QEMU died is redone once (a port race, a QEMU killed from outside: the
  * snapshot is fine); when that fails too, or the save or a restore fails otherwise, the pool
  * falls back to a fresh boot per lease. Each lease says what it got over (`recoveries`), so
@@ -75,7 +85,9 @@ export interface PoolTimings {
  * away (release), whatever state they are in.
  */
 export class GuestPool {
-  readonly timings: PoolTimings = { boots: [], restores: [], saveMs: null, fallbacks: [] };
+  readonly timings: PoolTimings = { boots: [], restores: [], saveMs: null, fallbacks: [], snapshotKind: null, privateKiB: [] };
+  /** The template's boot RAM on tmpfs, when snapshots are copy-on-write. */
+  private ramDir: string | null = null;
   private prepared: Promise<PreparedLaunch> | null = null;
   /** Settles once the first lease's boot and snapshot save are over, however they went. */
   private firstGuest: Promise<unknown> | null = null;
@@ -165,23 +177,47 @@ export class GuestPool {
     return null;
   }
 
+  /**
+   * The first lease: boot, and save the snapshot. A copy-on-write template (boot RAM in a
+   * tmpfs file, see vm/snapshot.ts) must never run again once saved, so it is ended and the
+   * first case restores like the others; a plain snapshot's guest serves the first case.
+   */
   private async bootFirst(started: number): Promise<LeasedGuest> {
-    const guest = await this.boot(1);
     const recoveries: Recovery[] = [];
     const blocker = snapshotBlocker(this.options.spec);
+    const snapshotting = !blocker && !this.options.noSnapshot;
+    if (snapshotting && this.backend.makeRamDir) {
+      const made = await this.backend.makeRamDir(path.basename(this.options.workDir), this.options.spec.memoryMiB);
+      if ('dir' in made) this.ramDir = made.dir;
+      else this.timings.fallbacks.push(made.unavailable);
+    }
+    const guest = await this.boot(1, this.ramDir ?? undefined);
     if (blocker) {
       this.snapshotBroken = true;
       this.timings.fallbacks.push(blocker);
-    } else if (!this.options.noSnapshot) {
+    } else if (snapshotting) {
       const failed = await this.trySave(guest);
       if (failed) recoveries.push({ what: 'snapshot-not-saved', message: `saving the snapshot failed (${failed}); this guest ran the case, the group's later cases boot their own` });
+      if (!failed && this.snapshot && this.ramDir) {
+        this.timings.snapshotKind = 'copy-on-write';
+        await this.release(guest, { measure: false });
+        const restored = await this.restore(this.snapshot, 1, recoveries);
+        if (restored) return { guest: restored, isolation: 'restore', setupMs: Date.now() - started, recoveries };
+        const booted = await this.boot(1);
+        return { guest: booted, isolation: 'boot', setupMs: Date.now() - started, recoveries };
+      }
+      if (!failed && this.snapshot) this.timings.snapshotKind = 'copy';
     }
     return { guest, isolation: 'boot', setupMs: Date.now() - started, recoveries };
   }
 
   /** Ends a leased guest: it has run an attempt and is never reused. */
-  async release(guest: Guest): Promise<void> {
+  async release(guest: Guest, options: { measure?: boolean } = {}): Promise<void> {
     this.live.delete(guest);
+    if (options.measure !== false && this.backend.privateMemoryKiB) {
+      const kib = await this.backend.privateMemoryKiB(guest.machine.pid);
+      if (kib !== null) this.timings.privateKiB.push(kib);
+    }
     await guest.shutdown(2_000).catch(() => undefined);
   }
 
@@ -193,15 +229,16 @@ export class GuestPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.live].map((guest) => this.release(guest)));
+    await Promise.all([...this.live].map((guest) => this.release(guest, { measure: false })));
     if (this.snapshot) await fs.rm(this.snapshot.file, { force: true }).catch(() => undefined);
+    if (this.ramDir && this.backend.removeRamDir) await this.backend.removeRamDir(this.ramDir).catch(() => undefined);
   }
 
-  private async boot(n: number): Promise<Guest> {
+  private async boot(n: number, ramDir?: string): Promise<Guest> {
     const prepared = await this.prepare();
     this.throwIfClosed();
     const started = Date.now();
-    const guest = await this.backend.boot(prepared, { spec: this.options.spec, runDir: this.options.workDir, progress: this.options.progress, bootTimeoutMs: this.options.bootTimeoutMs, name: `boot-${n}` });
+    const guest = await this.backend.boot(prepared, { spec: this.options.spec, runDir: this.options.workDir, progress: this.options.progress, bootTimeoutMs: this.options.bootTimeoutMs, name: ramDir ? `template-${n}` : `boot-${n}`, ...(ramDir ? { ramDir } : {}) });
     this.track(guest);
     this.timings.boots.push(Date.now() - started);
     return guest;

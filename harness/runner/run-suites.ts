@@ -280,5 +280,7 @@ async function suiteFiles(suites: readonly LoadedSuite[]): Promise<SuiteFileInfo
 function formatTimings(timing: GroupTimings): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const avg = (values: number[]) => (values.length ? s(values.reduce((a, b) => a + b, 0) / values.length) : 'n/a');
-  return `timings ${timing.group}: ${timing.cases} case(s); boot ${timing.boots.map(s).join(', ') || 'none'}; snapshot save ${timing.saveMs === null ? 'none' : s(timing.saveMs)}; restores ${timing.restores.length} (avg ${avg(timing.restores)})${timing.fallbacks.length ? `; fallbacks: ${timing.fallbacks.join(' | ')}` : ''}`;
+  const memory = [...timing.privateKiB].sort((a, b) => a - b);
+  const medianMiB = memory.length ? `; private memory per guest ${Math.round(memory[Math.floor(memory.length / 2)]! / 1024)} MiB (median)` : '';
+  return `timings ${timing.group}: ${timing.cases} case(s); boot ${timing.boots.map(s).join(', ') || 'none'}; snapshot save ${timing.saveMs === null ? 'none' : `${s(timing.saveMs)} (${timing.snapshotKind ?? 'copy'})`}; restores ${timing.restores.length} (avg ${avg(timing.restores)})${medianMiB}${timing.fallbacks.length ? `; fallbacks: ${timing.fallbacks.join(' | ')}` : ''}`;
 }

@@ -69,6 +69,8 @@ export interface GuestAttachOptions {
   /** Shell words run before `uname -r` in the same first command (e.g. setting the clock);
    *  a function so that it is rendered at the moment the command is sent. */
   firstCommandPrefix?: () => string;
+  /** Given what the first command printed before `uname -r` (the prefix's output, line by line). */
+  onFirstOutput?: (lines: string[]) => void;
   /** The machine was restored from a snapshot: timings.restoreMs = readyMs. */
   restored?: boolean;
 }
@@ -245,7 +247,9 @@ export class Guest {
         ssh.close();
         throw new Error(`first command failed in the guest (exit ${uname.exitCode}): ${uname.stderr.trim()}`);
       }
-      release = uname.stdout.trim().split('\n').pop() ?? null;
+      const lines = uname.stdout.trim().split('\n');
+      release = lines.pop() ?? null;
+      options.onFirstOutput?.(lines);
     }
     const timings: GuestTimings = { bootMs: 0, initReadyMs: 0, readyMs };
     if (options.restored) timings.restoreMs = readyMs ?? Date.now() - machine.startedAt;

@@ -7,7 +7,7 @@ import { findFreeLoopbackPort } from './free-port.ts';
 import { Guest } from './guest.ts';
 import { renderQemuArgs, type QemuRuntime } from './qemu-args.ts';
 import { HostPortBusyError, QemuMachine } from './qemu-machine.ts';
-import { shellQuotePath, type GuestSnapshot } from './snapshot.ts';
+import { IDENTITY_PROBE, identityMismatch, shellQuotePath, type GuestSnapshot } from './snapshot.ts';
 
 export interface RestoreOptions {
   /** Holds console.log, qmp.sock and the QEMU command line of this restore (one per restore). */
@@ -50,6 +50,7 @@ export async function restoreGuest(snapshot: GuestSnapshot, options: RestoreOpti
   }
   if (!machine) throw new HarnessError('qemu', `could not find a free loopback port for SSH after ${PORT_ATTEMPTS} attempts`);
 
+  let firstOutput: string[] = [];
   try {
     await startIncoming(machine, snapshot);
     await waitUntilRunning(machine, options.runningTimeoutMs ?? 60_000);
@@ -63,9 +64,18 @@ export async function restoreGuest(snapshot: GuestSnapshot, options: RestoreOpti
       launch: snapshot.launch,
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
       restored: true,
-      // Rendered when the first command is sent: the guest's clock still says savedAt.
-      firstCommandPrefix: options.keepGuestClock ? undefined : () => `date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`,
+      // Rendered when the first command is sent: the guest's clock still says savedAt. The
+      // identity probe rides in the same exchange (no extra round trip).
+      firstCommandPrefix: () => [...(options.keepGuestClock ? [] : [`date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`]), ...(snapshot.identity ? [IDENTITY_PROBE] : [])].join(' && ') || 'true',
+      onFirstOutput: (lines) => {
+        firstOutput = lines;
+      },
     });
+    if (snapshot.identity) {
+      const mismatch = identityMismatch(snapshot.identity, firstOutput, Math.round(Date.now() / 1000));
+      // keepGuestClock leaves the clock at savedAt on purpose: only the nonce and the counters count then.
+      if (mismatch && !(options.keepGuestClock && mismatch.includes('clock'))) throw new HarnessError('boot', `restore check failed: ${mismatch}`);
+    }
     if (snapshot.unameRelease && guest.unameRelease !== snapshot.unameRelease) {
       throw new HarnessError('boot', `restored guest answers as ${guest.unameRelease ?? '?'}, the snapshot was ${snapshot.unameRelease}`);
     }

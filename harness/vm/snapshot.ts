@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +34,8 @@ export interface GuestSnapshot {
   qemuArgs: string[];
   /** The guest had passed its init's ready line and answered SSH when it was saved. */
   initReady: boolean;
+  /** What a restore must find in guest RAM to be this template (checkRestoredIdentity); absent for guests without SSH. */
+  identity?: TemplateIdentity;
   unameRelease: string | null;
 }
 
@@ -92,6 +95,7 @@ export async function saveSnapshot(guest: Guest, file: string, options: SaveSnap
     throw new HarnessError('usage', `guest ${guest.name} is ${status.status}, not running: snapshot a running guest only`);
   }
 
+  const identity = guest.spec.ssh ? await stampIdentity(guest) : undefined;
   await fs.mkdir(path.dirname(target), { recursive: true });
   const partial = `${target}.partial`;
   await fs.rm(partial, { force: true });
@@ -156,6 +160,7 @@ export async function saveSnapshot(guest: Guest, file: string, options: SaveSnap
     qemuArgs: [...guest.machine.args.slice(0, incomingIndex(guest.machine.args))],
     initReady: true,
     unameRelease: guest.unameRelease,
+    ...(identity ? { identity } : {}),
   };
   await writeSnapshotManifest(snapshot);
   return snapshot;
@@ -212,4 +217,45 @@ export async function loadSnapshot(file: string): Promise<GuestSnapshot> {
     }
     return value;
   }) as GuestSnapshot;
+}
+
+/**
+ * A restore must be its template and nothing else (a stale RAM file, a stream of another
+ * group, a guest that ran on after the save would each pass for one): a nonce written into
+ * guest RAM just before the save, and the memory-error state it had then.
+ */
+export interface TemplateIdentity {
+  nonce: string;
+  /** /proc/meminfo HardwareCorrupted (kB): the hwpoisoned pages, 0 in a clean template. */
+  hardwareCorruptedKiB: number;
+}
+
+const NONCE_FILE = '/run/memharness-template-nonce';
+
+async function stampIdentity(guest: Guest): Promise<TemplateIdentity> {
+  const nonce = randomBytes(12).toString('hex');
+  const result = await guest.exec(`mkdir -p /run && echo ${nonce} > ${NONCE_FILE} && ${IDENTITY_PROBE}`, { timeoutMs: 30_000 });
+  const probed = parseIdentityLine(result.stdout.trim().split('\n').at(-1) ?? '');
+  if (result.exitCode !== 0 || !probed || probed.nonce !== nonce) {
+    throw new HarnessError('guest', `could not stamp the template with its nonce (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 200)}`);
+  }
+  return { nonce, hardwareCorruptedKiB: probed.hardwareCorruptedKiB };
+}
+
+/** One line, read in the restore's first SSH exchange: `mh-identity NONCE EPOCH HARDWARE_CORRUPTED_KB`. */
+export const IDENTITY_PROBE = `echo "mh-identity $(cat ${NONCE_FILE} 2>/dev/null || echo none) $(date +%s) $(awk '/^HardwareCorrupted:/ {print $2}' /proc/meminfo)"`;
+
+export function parseIdentityLine(line: string): { nonce: string; epoch: number; hardwareCorruptedKiB: number } | null {
+  const match = /^mh-identity (\S+) (\d+) (\d+)$/.exec(line.trim());
+  return match ? { nonce: match[1]!, epoch: Number(match[2]), hardwareCorruptedKiB: Number(match[3]) } : null;
+}
+
+/** Why a restored guest is not its template (nonce, clock, memory-error state), or null when it is. */
+export function identityMismatch(expected: TemplateIdentity, lines: readonly string[], hostEpoch: number): string | null {
+  const probed = lines.map(parseIdentityLine).find((value) => value !== null);
+  if (!probed) return 'the restored guest did not answer the identity probe';
+  if (probed.nonce !== expected.nonce) return `the restored guest holds nonce ${probed.nonce}, its template ${expected.nonce}: it is not the saved guest`;
+  if (Math.abs(probed.epoch - hostEpoch) > 5) return `the restored guest's clock says ${probed.epoch}, the host ${hostEpoch}: setting it after the restore failed`;
+  if (probed.hardwareCorruptedKiB !== expected.hardwareCorruptedKiB) return `the restored guest has HardwareCorrupted ${probed.hardwareCorruptedKiB} kB, its template ${expected.hardwareCorruptedKiB} kB`;
+  return null;
 }
