@@ -25,6 +25,12 @@ describe('exitCodeForRun', () => {
     expect(exitCodeForRun(runOf())).toBe(2);
   });
 
+  it('is 0 for a run given no work (a shard with no guest group), unless something else went wrong', () => {
+    expect(exitCodeForRun(runOf(), { noWorkGiven: true })).toBe(0);
+    expect(exitCodeForRun(runOf(), { noWorkGiven: true, runErrors: 1 })).toBe(2);
+    expect(exitCodeForRun({ ...runOf(), complete: false }, { noWorkGiven: true })).toBe(2);
+  });
+
   it('is 130 for an interrupted run without kernel failures', () => {
     expect(exitCodeForRun({ ...runOf('passed'), interrupted: true, complete: false })).toBe(130);
   });

@@ -110,19 +110,23 @@ describe('memharness run', () => {
     expect(html).toContain('sysrq triggered crash');
   });
 
-  it('three shards merged equal the unsharded run; a shard compared with --baseline lists the rest as missing', async () => {
+  it('three shards merged equal the unsharded run; an empty shard compared with --baseline lists the rest as missing', async () => {
     const unsharded = path.join(tmp, 'self-test');
     const whole = await readRunResult(unsharded);
     const shards: string[] = [];
     for (const index of [1, 2, 3]) {
       const output = path.join(tmp, `shard-${index}`);
       const args = ['run', 'harness/runner/fixtures/runner-self-test.yaml', '--shard', `${index}/3`, '--workers', '1', '--output', output, '--reporter', 'json'];
-      if (index === 1) args.push('--baseline', unsharded);
+      if (index === 2) args.push('--baseline', unsharded);
       const result = await memharness(args);
       expect([0, 1], `${result.stdout}\n${result.stderr}`).toContain(result.exitCode);
       expect(result.leftovers).toEqual([]);
-      if (index === 1) {
-        // Shard 1 holds passes-before and wrong-expectation: the failure is old, the rest is missing.
+      // The suite is one guest group (kernel x guest configuration), which sharding never splits:
+      // shard 1 runs it all (its failure and crash: exit 1), shards 2 and 3 get no group and run nothing.
+      if (index === 1) expect(result.exitCode, result.stdout).toBe(1);
+      else expect(result.stderr).toContain(`shard ${index}/3 got no guest group (1 group(s) for 3 shards): it runs nothing`);
+      if (index === 2) {
+        // Nothing ran: every case of the unsharded run is missing, not removed, and nothing regressed.
         expect(result.exitCode, result.stdout).toBe(0);
         expect(result.stdout).toMatch(/missing/);
         const comparison = JSON.parse(await fs.readFile(path.join(output, 'compare.json'), 'utf8')) as unknown;
@@ -132,7 +136,8 @@ describe('memharness run', () => {
     }
     const shardRuns = await Promise.all(shards.map((dir) => readRunResult(dir)));
     expect(shardRuns.map((run) => run.shard)).toEqual([{ index: 1, total: 3 }, { index: 2, total: 3 }, { index: 3, total: 3 }]);
-    expect(shardRuns.map((run) => run.cases.length)).toEqual([2, 2, 2]);
+    expect(shardRuns.map((run) => run.cases.length)).toEqual([6, 0, 0]);
+    expect(shardRuns.map((run) => run.kernels.length)).toEqual([1, 0, 0]);
 
     const merged = path.join(tmp, 'merged');
     const merge = await memharness(['merge', ...shards, '--output', merged, '--reporter', 'json,junit,ktap']);

@@ -4,6 +4,7 @@ import type { KernelFacts, SuiteCase } from '../suite/index.ts';
 import { evaluateRequirements } from '../suite/index.ts';
 import { HarnessError } from '../util/errors.ts';
 import type { GuestSpec } from '../vm/guest-spec.ts';
+import { assignGroups, type GroupWeigher, type PlanGroup, type ShardAssignment } from './shard-groups.ts';
 
 /** A kernel of the run, resolved: what --kernel said, what it is, what it can do. */
 export interface RunKernel {
@@ -76,13 +77,39 @@ export function parseShard(text: string): Shard {
 }
 
 /**
- * The shard's part of the work: a contiguous slice, so a shard keeps whole guest groups
- * where it can (fewer boots) and the slices of 1/n ... n/n add up to the whole, each item once.
+ * The shard's part of the work, in plan order: the cases of the guest groups (kernel x guest
+ * spec) `assignGroups` gives it, so no group boots in two shards. The shards 1/n ... n/n add up
+ * to the whole, each item once, whatever the weights. `weigh` defaults to case counts.
  */
-export function shardWork(planned: readonly PlannedCase[], shard: Shard): PlannedCase[] {
-  const start = Math.floor(((shard.index - 1) * planned.length) / shard.total);
-  const end = Math.floor((shard.index * planned.length) / shard.total);
-  return planned.slice(start, end);
+export function shardWork(planned: readonly PlannedCase[], shard: Shard, weigh?: GroupWeigher): PlannedCase[] {
+  return shardPlan(planned, shard.total, weigh).shards[shard.index - 1]!.cases;
+}
+
+/** The whole plan's assignment of guest groups to n shards (what `run --list --shard` prints). */
+export function shardPlan(planned: readonly PlannedCase[], total: number, weigh?: GroupWeigher): ShardAssignment {
+  return assignGroups(planGroups(planned), total, weigh);
+}
+
+/**
+ * The whole plan's guest groups, before any kernel is resolved: kernel (an index into the run's
+ * kernel refs) x guest spec, in order of first appearance, each with all its cases in plan
+ * order, skipped or not (requirements need kernel facts, known only after the download). The
+ * groups `groupByGuest` makes of a shard's work after its kernels are resolved are these, less
+ * the skipped cases.
+ */
+export function planGroups(planned: readonly PlannedCase[]): PlanGroup[] {
+  const groups = new Map<string, PlanGroup>();
+  const ordered: PlanGroup[] = [];
+  for (const entry of planned) {
+    const key = guestGroupKey(entry);
+    let group = groups.get(key);
+    if (!group) {
+      groups.set(key, (group = { key, kernelIndex: entry.kernelIndex, spec: entry.case.guest, cases: [] }));
+      ordered.push(group);
+    }
+    group.cases.push(entry);
+  }
+  return ordered;
 }
 
 export function applyRequirements(planned: readonly PlannedCase[], kernels: readonly RunKernel[]): PlannedCase[] {
@@ -108,6 +135,11 @@ export function guestSpecKey(spec: GuestSpec): string {
   return JSON.stringify(sortKeys(spec));
 }
 
+/** The guest group a case belongs to: its kernel and its guest spec (one boot and snapshot each). */
+export function guestGroupKey(entry: Pick<PlannedCase, 'kernelIndex' | 'case'>): string {
+  return `${entry.kernelIndex}:${guestSpecKey(entry.case.guest)}`;
+}
+
 /** Whether a case injects a machine check (METHOD_TRAITS' `machineCheck`), which leaves its guest unfit for a snapshot and for other cases (tainted, unpoison disabled). */
 export const injectsMachineCheck = (testCase: SuiteCase): boolean => testCase.steps.some((step) => step.action.kind === 'inject' && METHOD_TRAITS[step.action.method].machineCheck);
 
@@ -120,7 +152,7 @@ export function groupByGuest(planned: readonly PlannedCase[]): GuestGroup[] {
   const groups = new Map<string, GuestGroup>();
   for (const entry of planned) {
     if (entry.skipReason !== undefined) continue;
-    const key = `${entry.kernelIndex}:${guestSpecKey(entry.case.guest)}`;
+    const key = guestGroupKey(entry);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { key, kernelIndex: entry.kernelIndex, spec: entry.case.guest, cases: [] }));
     group.cases.push(entry);

@@ -23,7 +23,8 @@ import { createProgress, type Progress } from '../util/progress.ts';
 import { skippedCaseResult } from './case-result.ts';
 import { Dispatcher, plannedReporterCase, type GroupTimings } from './dispatcher.ts';
 import { FailureTracker } from './failure-tracker.ts';
-import { applyRequirements, filterCases, groupByGuest, kernelOf, planWork, shardWork, type CaseFilter, type PlannedCase, type RunKernel, type Shard } from './run-plan.ts';
+import { applyRequirements, filterCases, groupByGuest, kernelOf, planWork, shardPlan, type CaseFilter, type PlannedCase, type RunKernel, type Shard } from './run-plan.ts';
+import { describeAssignment, shardNotes, weighByDurations } from './shard-groups.ts';
 import { SigIntWatcher } from './sigint-watcher.ts';
 import { chooseWorkers } from './worker-count.ts';
 
@@ -33,6 +34,8 @@ export interface RunSuitesOptions {
   kernels: readonly string[];
   /** Run only this shard of the (kernel x case) work. */
   shard?: Shard;
+  /** A previous run whose case durations weigh the guest groups --shard deals out (default: case counts). */
+  shardDurations?: RunResult;
   /** The run directory itself; default results/<run-id>/. */
   output?: string;
   reporters: readonly string[];
@@ -88,12 +91,15 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
   const selected = filterCases(loaded.suites.flatMap((suite) => suite.cases), options.filter);
   const kernelRefs: Array<string | undefined> = options.kernels.length > 0 ? await expandKernelList(parseKernelList(options.kernels), (pick) => findInArchive(pick, aptArchive(progress))) : [undefined];
   const whole = planWork(selected, options.repeatEach, kernelRefs.length);
-  const planned = options.shard ? shardWork(whole, options.shard) : whole;
+  const sharding = options.shard ? shardPlan(whole, options.shard.total, options.shardDurations ? weighByDurations(options.shardDurations, kernelRefs) : undefined) : null;
+  const planned = options.shard && sharding ? sharding.shards[options.shard.index - 1]!.cases : whole;
   if (options.list) {
+    if (options.shard && sharding) for (const line of describeAssignment(sharding, options.shard.index, kernelRefs)) stdout.write(`${line}\n`);
     for (const entry of planned) stdout.write(`${kernelRefs.length > 1 ? `${kernelRefs[entry.kernelIndex]} › ` : ''}${entry.case.key}${entry.repeatIndex > 0 ? ` (repeat ${entry.repeatIndex})` : ''}\n`);
     stdout.write(`${planned.length} case(s)${options.shard ? ` in shard ${options.shard.index}/${options.shard.total} of ${whole.length}` : ''}${kernelRefs.length > 1 ? ` on ${kernelRefs.length} kernels` : ''}\n`);
     return { exitCode: EXIT_OK, run: null, runDir: null, timings: [], selected };
   }
+  if (options.shard && sharding) for (const note of shardNotes(sharding, kernelRefs, options.shard.index)) progress.info(`memharness: ${note}`);
 
   const resolved = await resolveRunKernels(kernelRefs, planned, progress);
   const kernels = resolved.kernels;
@@ -192,7 +198,7 @@ export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOut
     if (!process.env.MEMHARNESS_KEEP_RUN_DIR) await fs.rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
   for (const timing of dispatcher.timings) progress.info(formatTimings(timing));
-  const exitCode = exitCodeForRun(run, { runErrors: errors.length + reporter.failures.length });
+  const exitCode = exitCodeForRun(run, { runErrors: errors.length + reporter.failures.length, noWorkGiven: planned.length === 0 && whole.length > 0 });
   return { exitCode, run, runDir, timings: dispatcher.timings, selected };
 }
 

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { writeComparison } from '../../compare/write-comparison.ts';
 import { loadRunRef } from '../../results/load-run-ref.ts';
 import { defaultResultsRoot, pruneRuns } from '../../results/run-dirs.ts';
-import { EXIT_INFRA } from '../../util/errors.ts';
+import { EXIT_INFRA, HarnessError } from '../../util/errors.ts';
 import { DEFAULT_REPORTERS, parseReporterNames } from '../../reporters/create-reporters.ts';
 import { htmlReportLocation } from '../../reporters/html-reporter.ts';
 import { parseShard, type Shard } from '../../runner/run-plan.ts';
@@ -35,6 +35,7 @@ interface RunCliOptions {
   kernel: string[];
   kernels: string[];
   shard?: Shard;
+  shardDurations?: string;
   output?: string;
   reporter: string[];
   retries: number;
@@ -75,7 +76,8 @@ export function registerRunCommand(program: Command): void {
     .argument('[suites...]', 'suite files or directories (default: suites/)')
     .option('-k, --kernel <ref>', 'Debian build (6.12.117, 6.1.0-56, latest-6.1, latest-6.12, package name), a bzImage/vmlinux path, or a kernel build tree; repeat it, or give a comma list and ranges of Debian builds (6.1.0-47..6.1.0-56,latest-6.12), to run on several (default: latest-6.12)', collect, [])
     .option('--kernels <list>', 'same as --kernel: a comma list and ranges', collect, [])
-    .option('--shard <i/n>', 'run the i-th of n deterministic slices of the (kernel x case) work; `memharness merge` joins the shards', shardOption)
+    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the work, whole guest groups (kernel x guest configuration) balanced by case count, so no group boots twice; `memharness merge` joins the shards', shardOption)
+    .option('--shard-durations <run>', "with --shard: balance the groups by this run's case durations (a run directory, a results.json, latest or a run id; give every shard the same run)")
     .option('-o, --output <dir>', 'the run directory to write (default: results/<run-id>/)')
     .option('--reporter <names>', `reporters, comma-separated or repeated: list, json, junit, ktap, html, kcidb (default: ${DEFAULT_REPORTERS.join(',')})`, collect, [])
     .option('--retries <n>', 'retry a failed, crashed or infra-error case up to n times (passing on retry: flaky)', integer('--retries', 0, 1000), 0)
@@ -94,11 +96,14 @@ export function registerRunCommand(program: Command): void {
     .action(async (paths: string[], options: RunCliOptions) => {
       // Read before the run starts, so `latest` means the previous run and a bad baseline costs no boot.
       const baseline = options.baseline && !options.list ? await loadRunRef(options.baseline) : null;
+      if (options.shardDurations !== undefined && !options.shard) throw new HarnessError('usage', '--shard-durations needs --shard i/n');
+      const shardDurations = options.shardDurations !== undefined ? (await loadRunRef(options.shardDurations)).run : undefined;
       const reporters = options.reporter.length > 0 ? options.reporter : [...DEFAULT_REPORTERS];
       const outcome = await runSuites({
         paths: paths.length > 0 ? paths : [defaultSuitesDir()],
         kernels: [...options.kernel, ...options.kernels],
         ...(options.shard ? { shard: options.shard } : {}),
+        ...(shardDurations ? { shardDurations } : {}),
         output: options.output,
         reporters,
         retries: options.retries,
