@@ -241,7 +241,9 @@ export class Guest {
         retryDelayMs: 20,
       });
       const prefix = options.firstCommandPrefix?.();
-      const uname = await ssh.exec(prefix ? `${prefix} && uname -r` : 'uname -r', { timeoutMs: 60_000 });
+      // Shell builtins only (no fork): a restored guest runs cold under TCG, every process costs.
+      const readRelease = 'read -r r < /proc/sys/kernel/osrelease && echo "$r"';
+      const uname = await ssh.exec(prefix ? `${prefix} && ${readRelease}` : readRelease, { timeoutMs: 60_000 });
       readyMs = Date.now() - machine.startedAt;
       if (uname.exitCode !== 0) {
         ssh.close();

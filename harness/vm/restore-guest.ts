@@ -7,7 +7,7 @@ import { findFreeLoopbackPort } from './free-port.ts';
 import { Guest } from './guest.ts';
 import { renderQemuArgs, type QemuRuntime } from './qemu-args.ts';
 import { HostPortBusyError, QemuMachine } from './qemu-machine.ts';
-import { IDENTITY_PROBE, identityMismatch, shellQuotePath, type GuestSnapshot } from './snapshot.ts';
+import { identityCommand, identityMismatch, shellQuotePath, type GuestSnapshot } from './snapshot.ts';
 
 export interface RestoreOptions {
   /** Holds console.log, qmp.sock and the QEMU command line of this restore (one per restore). */
@@ -66,7 +66,11 @@ export async function restoreGuest(snapshot: GuestSnapshot, options: RestoreOpti
       restored: true,
       // Rendered when the first command is sent: the guest's clock still says savedAt. The
       // identity probe rides in the same exchange (no extra round trip).
-      firstCommandPrefix: () => [...(options.keepGuestClock ? [] : [`date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`]), ...(snapshot.identity ? [IDENTITY_PROBE] : [])].join(' && ') || 'true',
+      firstCommandPrefix: () => {
+        const now = options.keepGuestClock ? null : Math.round(Date.now() / 1000);
+        if (snapshot.identity) return identityCommand(now);
+        return now === null ? 'true' : `date -u -s @${now} >/dev/null`;
+      },
       onFirstOutput: (lines) => {
         firstOutput = lines;
       },

@@ -242,8 +242,22 @@ async function stampIdentity(guest: Guest): Promise<TemplateIdentity> {
   return { nonce, hardwareCorruptedKiB: probed.hardwareCorruptedKiB };
 }
 
-/** One line, read in the restore's first SSH exchange: `mh-identity NONCE EPOCH HARDWARE_CORRUPTED_KB`. */
-export const IDENTITY_PROBE = `echo "mh-identity $(cat ${NONCE_FILE} 2>/dev/null || echo none) $(date +%s) $(awk '/^HardwareCorrupted:/ {print $2}' /proc/meminfo)"`;
+/**
+ * The restore's first command: sets the clock (printing it back) and reads the nonce and
+ * HardwareCorrupted with shell builtins only, since every process a cold restored TCG guest
+ * starts costs tens of ms. Prints `mh-identity NONCE EPOCH HARDWARE_CORRUPTED_KB`.
+ */
+export function identityCommand(hostEpoch: number | null): string {
+  const clock = hostEpoch === null ? 'e=$(date +%s)' : `e=$(date -u -s @${hostEpoch} +%s)`;
+  return [
+    clock,
+    `{ read -r n < ${NONCE_FILE} || n=none; }`,
+    'h=none; while read -r k v u; do [ "$k" = HardwareCorrupted: ] && h=$v; done < /proc/meminfo',
+    'echo "mh-identity $n $e $h"',
+  ].join('; ');
+}
+
+export const IDENTITY_PROBE = identityCommand(null);
 
 export function parseIdentityLine(line: string): { nonce: string; epoch: number; hardwareCorruptedKiB: number } | null {
   const match = /^mh-identity (\S+) (\d+) (\d+)$/.exec(line.trim());
