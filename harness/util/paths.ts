@@ -2,8 +2,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Root of the checked-out project (where package.json, vm-images/ and suites/ live). */
-export const projectRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * Root of the checked-out project (where package.json, vm-images/ and suites/ live). This
+ * module is harness/util/paths.ts when the sources run (tsx, vitest) and
+ * dist/harness/util/paths.js when the compiled build runs (tsconfig.build.json: outDir dist,
+ * rootDir the project): one level deeper. Files the harness reads at run time (templates,
+ * vm-images/, package.json) are found from here, in the source tree, never beside the build.
+ */
+const here = fileURLToPath(import.meta.url);
+export const projectRoot: string = path.resolve(path.dirname(here), ...(here.endsWith('.js') ? ['..', '..', '..'] : ['..', '..']));
 
 export const vmImagesDir: string = path.join(projectRoot, 'vm-images');
 

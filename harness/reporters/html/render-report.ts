@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
+import { projectRoot } from '../../util/paths.ts';
 import type { HtmlReportModel } from './report-model.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+// From the source tree, whether this runs as TypeScript or from the compiled dist/.
+const HERE = path.join(projectRoot, 'harness', 'reporters', 'html');
 
 function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
