@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { isRoot } from '../host/apt-lists.ts';
-import { ensureHostPackages } from '../host/prerequisites.ts';
-import { createProgress } from '../util/progress.ts';
 
 /**
  * The commands that boot a guest (or may: bisect steps, backport-check), and when: each
@@ -33,6 +30,8 @@ export function needsHost(command: Command): boolean {
 export function registerHostCheck(program: Command): void {
   program.hook('preAction', async (_program, command) => {
     if (!needsHost(command)) return;
+    // Imported here: a command that needs no host packages (lint, compare, --version) does not load them.
+    const [{ isRoot }, { ensureHostPackages }, { createProgress }] = await Promise.all([import('../host/apt-lists.ts'), import('../host/prerequisites.ts'), import('../util/progress.ts')]);
     const asked = command.opts().install;
     const install = typeof asked === 'boolean' ? asked && isRoot() : isRoot();
     await ensureHostPackages({ install, progress: createProgress() });
