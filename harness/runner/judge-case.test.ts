@@ -4,6 +4,7 @@ import { observe } from '../kernel-log/observe.ts';
 import type { CrashReport } from '../kernel-log/crash/crash-report.ts';
 import { kernelFacts, parseSuite, type SuiteCase } from '../suite/index.ts';
 import type { CaseObservations } from './expectations/evaluate.ts';
+import { testObservations } from './testing/observations.ts';
 import { judgeCase, type StepsVerdictInput } from './judge-case.ts';
 
 /** A case as the real loader makes it, from the lines of its YAML after `- id: c`. */
@@ -18,20 +19,7 @@ const FACTS = kernelFacts({ release: '6.12.117+deb12-amd64', upstreamVersion: '6
 const RAN_THROUGH: StepsVerdictInput = { stop: null, checks: [], problems: [], unexpectedPasses: [] };
 
 function observations(from: ReturnType<typeof observe>, overrides: Partial<CaseObservations> = {}, pfn = 0n): CaseObservations {
-  return {
-    events: from.events,
-    before: null,
-    after: null,
-    stateDiff: null,
-    sigbus: [],
-    helperEnd: null,
-    targets: new Map(),
-    crashes: from.crashes,
-    lostRecords: from.lostRecords,
-    refs: { target: (name) => (name === 't0' ? { pfn } : undefined), helper: { pid: 1, comm: 'memharness-help' } },
-    blockOfTarget: () => undefined,
-    ...overrides,
-  };
+  return testObservations({ events: from.events, crashes: from.crashes, lostRecords: from.lostRecords, pfn, pid: 1, ...overrides });
 }
 
 const recorded = (kernel: '6.12.117+deb12-amd64' | '6.1.0-56-amd64', scenario: string, alive: boolean) => {

@@ -12,6 +12,7 @@ import { parseSuite, type Expectation, type ImplicitChecks } from '../../suite/i
 import { TAINT_FLAGS } from '../../kernel-log/crash/taint.ts';
 import { checkNoNewTaint } from '../implicit-checks.ts';
 import { decideVerdict } from '../verdict.ts';
+import { testObservations } from '../testing/observations.ts';
 import { evaluateExpectation, type CaseObservations } from './evaluate.ts';
 
 const STATE_FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'state', 'fixtures');
@@ -38,23 +39,7 @@ ${items
   return loaded.suite.cases[0]!.expectations;
 }
 
-function observations(overrides: Partial<CaseObservations> & { pfn?: bigint; vaddr?: bigint; pid?: number }): CaseObservations {
-  const pfn = overrides.pfn ?? 0x1000n;
-  return {
-    events: [],
-    before: null,
-    after: null,
-    stateDiff: null,
-    sigbus: [],
-    helperEnd: null,
-    targets: new Map(),
-    crashes: [],
-    lostRecords: 0,
-    refs: { target: (name) => (name === 't0' ? { pfn, ...(overrides.vaddr !== undefined ? { vaddr: overrides.vaddr } : {}) } : undefined), helper: { pid: overrides.pid ?? 100, comm: 'memharness-help' } },
-    blockOfTarget: () => undefined,
-    ...overrides,
-  };
-}
+const observations = testObservations;
 
 const caseEvents = (records: ReturnType<typeof loadFixture>['kmsg']) => kernelEvents(records.filter((r) => !r.text.startsWith(KMSG_MARK_PREFIX)));
 
