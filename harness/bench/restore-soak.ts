@@ -4,7 +4,8 @@
  * One copy-on-write template, then that many restores in a row, each checked against the
  * template (nonce, clock, HardwareCorrupted: restoreGuest), given one command and shut down.
  * Samples the harness's own RSS, open descriptors and files left under its temp directory
- * every 50 restores, and prints the first and last samples: a leak shows as growth.
+ * every 50 restores, and prints the first and last samples: a leak shows as growth. Run with
+ * `NODE_OPTIONS=--expose-gc` to see the heap after a full collection too.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -29,13 +30,17 @@ if (!('dir' in made)) throw new Error(made.unavailable);
 interface Sample {
   restores: number;
   rssMiB: number;
+  /** V8 heap after a full collection (run with node --expose-gc; else without one): RSS alone also counts heap V8 grew and did not give back. */
+  heapMiB: number;
   openFds: number;
   tempFiles: number;
 }
 
 async function sample(restores: number): Promise<Sample> {
   const fds = (await fs.readdir('/proc/self/fd')).length;
-  return { restores, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), openFds: fds, tempFiles: await countFiles(workDir) };
+  (globalThis as { gc?: () => void }).gc?.();
+  const memory = process.memoryUsage();
+  return { restores, rssMiB: Math.round(memory.rss / 2 ** 20), heapMiB: Math.round((memory.heapUsed / 2 ** 20) * 10) / 10, openFds: fds, tempFiles: await countFiles(workDir) };
 }
 
 async function countFiles(dir: string): Promise<number> {
@@ -87,6 +92,7 @@ try {
       `  restore to SSH-ready     median ${median(restoreMs)} ms, p95 ${percentile(restoreMs, 0.95)} ms, max ${Math.max(...restoreMs)} ms; ratio to the boot ${(median(restoreMs) / bootMs).toFixed(3)}`,
       `  private memory per guest median ${Math.round(median(privateKiB.filter((k) => k >= 0)) / 1024)} MiB`,
       `  harness RSS              ${first.rssMiB} MiB after ${first.restores} → ${last.rssMiB} MiB after ${last.restores}`,
+      `  harness heap${(globalThis as { gc?: unknown }).gc ? ' (after GC)' : ' (no --expose-gc)'}  ${first.heapMiB} MiB → ${last.heapMiB} MiB`,
       `  open descriptors         ${first.openFds} → ${last.openFds}`,
       `  files in its temp dir    ${first.tempFiles} → ${last.tempFiles}`,
       `  restore mismatches       ${mismatches}; failures ${failures.length}${failures.length ? `: ${failures.slice(0, 5).join(' | ')}` : ''}`,
