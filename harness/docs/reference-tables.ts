@@ -4,9 +4,10 @@ import { INJECTION_METHODS, type InjectionMethod } from '../inject/injection.ts'
 import type { Need } from '../inject/kernel-needs.ts';
 import { METHOD_TRAITS } from '../inject/method-traits.ts';
 import { placementProblem } from '../inject/placement-spec.ts';
-import { HUGETLB_POOL_PER_NODE } from '../inject/placement.ts';
 import { SCRATCH_MOUNT } from '../inject/scratch-fs.ts';
-import { HUGETLB_POOL, TARGET_KIND_NAMES, TARGET_KIND_TRAITS, type TargetKind } from '../inject/target-kind-traits.ts';
+import { DEFAULT_POOL } from '../inject/hugetlb-pool.ts';
+import { TARGET_KIND_NAMES, TARGET_KIND_TRAITS, type TargetKind } from '../inject/target-kind-traits.ts';
+import { TARGET_KNOB_DOCS, TARGET_KNOB_NAMES } from '../inject/target-knobs.ts';
 import { PREPARED_FILL_SEED } from '../inject/targets.ts';
 import { defaultStepTimeoutMs } from '../runner/run-step.ts';
 import { KPAGEFLAG_BITS } from '../state/kpageflags.ts';
@@ -100,14 +101,16 @@ function placementText(kind: TargetKind): string {
 export function targetKindsTable(): string {
   const rows = TARGET_KIND_NAMES.map((kind) => {
     const spec = TARGET_KIND_TRAITS[kind];
-    return [code(kind), spec.description, spec.effect, spec.owned ? 'yes' : 'no', placementText(kind), needsText(spec.needs)];
+    return [code(kind), spec.description, spec.effect, spec.owned ? 'yes' : 'no', placementText(kind), spec.knobs.length > 0 ? codeList(spec.knobs) : '—', needsText(spec.needs)];
   });
   const notes = [
-    `- **hugetlb pool.** \`hugetlb\` and \`hugetlb-free\` write ${HUGETLB_POOL} to \`vm.nr_hugepages\` whatever an earlier \`sysctl: { vm.nr_hugepages: N }\` step set (a smaller pool grows, a larger one shrinks); a case that needs another size writes it after the \`target\` step.`,
+    `- **hugetlb pool.** \`hugetlb\` and \`hugetlb-free\` take their page from the pool of their \`size:\` (2 MiB unless \`size: 1G\`). With \`pool: N\` the pool is made N pages (nothing is written when it is N already); without it the pool grows to ${DEFAULT_POOL['2M']} pages (1 GiB: ${DEFAULT_POOL['1G']}), or further when the target's pages are not free, and a larger pool the case set (a \`sysctl: { vm.nr_hugepages: 8 }\` step) is left as it is. The step summary says the pool before and what was done, e.g. \`2048kB hugetlb pool 0 → 2 pages (pool: 2)\`. A pool that cannot be made (1 GiB pages the guest did not boot with), or one with too few free pages for the target, fails the step with what to change.`,
     `- **Files.** File kinds live at \`${SCRATCH_MOUNT}/<name>.data\` (\`pagecache-*\`) and \`/tmp/<name>.data\` (\`tmpfs-*\`), \`<name>\` the target's name; \`release\` deletes them. Page-cache targets use whatever filesystem is mounted at \`${SCRATCH_MOUNT}\`, so a case can first put one on pmem (\`mke2fs\` and \`mount -o dax=always /dev/pmem0 ${SCRATCH_MOUNT}\` in a \`shell\` step: see \`pmem/fsdax-*\`).`,
-    `- **Placement.** \`node: N\` on a page nobody maps searches the node's online memory blocks for one (\`hugetlb-free\` first grows the node's 2 MiB pool by ${HUGETLB_POOL_PER_NODE} pages); on a page the helper maps it allocates the page, then moves it there with move_pages(2) (\`hugetlb\` first grows the node's pool by ${HUGETLB_POOL_PER_NODE}, for the page to move into). \`device: ID\` searches the online blocks of a memory device (a DIMM, NVDIMM or virtio-mem id): see [memory topology](#memory-topology-at-runtime).`,
+    `- **Placement.** \`node: N\` on a page nobody maps searches the node's online memory blocks for one; on a page the helper maps it allocates the page, then moves it there with move_pages(2). For the hugetlb kinds the node's pool must have the page (to find, or to move into): \`pool:\` is then that node's pool, the only one written; without it the whole pool gets its default first, then the node's. \`device: ID\` searches the online blocks of a memory device (a DIMM, NVDIMM or virtio-mem id): see [memory topology](#memory-topology-at-runtime).`,
+    `- **Knobs.** The \`knobs\` column: the keys beyond \`name\`, \`kind\`, \`node\`, \`device\` a kind's \`target\` step takes; lint refuses the others at the key.`,
+    ...TARGET_KNOB_NAMES.map((knob) => `  - ${code(TARGET_KNOB_DOCS[knob].form)}: ${TARGET_KNOB_DOCS[knob].meaning}.`),
   ];
-  return `${table(['kind', 'the page', 'what preparing it does in the guest', 'helper maps it', 'placement', 'needs (implied)'], rows)}\n\n${notes.join('\n')}`;
+  return `${table(['kind', 'the page', 'what preparing it does in the guest', 'helper maps it', 'placement', 'knobs', 'needs (implied)'], rows)}\n\n${notes.join('\n')}`;
 }
 
 /** What a method's guestRequirements changes in the default guest: the suite must ask for it (lint checks). */

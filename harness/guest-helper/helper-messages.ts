@@ -33,6 +33,8 @@ export const targetSchema = z.object({
   vaddr: hex,
   length: z.number().int().positive(),
   pageSize: z.number().int().positive(),
+  /** hugetlb targets: a MAP_SHARED hugetlbfs memfd (alloc's `shared`) rather than private anonymous memory. */
+  shared: z.boolean().optional(),
   pages: z.array(targetPageSchema),
 });
 export type HelperTarget = z.infer<typeof targetSchema>;

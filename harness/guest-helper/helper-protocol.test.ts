@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPER_SOURCE_DIR } from '../image/helper-part.ts';
 import type { ConversationEnd, GuestConversation, GuestSsh } from '../ssh/guest-ssh.ts';
+import { z } from 'zod';
 import { replySchema, spinReplySchema, targetReplySchema, type HelperEvent } from './helper-messages.ts';
 import { HelperError, HelperSession } from './helper-session.ts';
 
@@ -20,6 +21,7 @@ const hasGcc = await execa('gcc', ['--version'], { reject: false }).then(
   () => false,
 );
 const isRoot = process.getuid?.() === 0;
+const pfnsSchema = z.array(z.string());
 
 /** The spec's fill pattern, computed independently of the C code. */
 function patternByte(offset: number, seed: number): number {
@@ -201,6 +203,61 @@ describe.skipIf(!hasGcc)('memharness-helper built on the host', () => {
     }
     // quit releases everything alloc made, files included.
     await expect(fs.stat(path.join(dir, 'dirty.data'))).rejects.toThrow();
+  });
+
+  it("alloc's hugetlb options (size=, shared, nofault) and free-hugepages SIZE_KB: refused where they do not apply, used where the host has a pool", async () => {
+    // Words the helper refuses before mapping anything (exit 2, usage).
+    for (const words of [
+      ['alloc', 'x', 'anon', '1', 'shared'],
+      ['alloc', 'x', 'thp', '1', 'nofault'],
+      ['alloc', 'x', 'hugetlb', '1', 'size=4M'],
+      ['alloc', 'x', 'hugetlb', '1', '/tmp/x'],
+      ['alloc', 'x', 'hugetlb', '1', 'shared', 'shared', 'nofault', 'size=2M', 'extra'],
+      ['alloc', 'x', 'file-dirty', '1', 'relative'],
+      ['alloc', 'x', 'file-dirty', '1', path.join(dir, 'f'), 'shared'],
+      ['free-hugepages', '1', '4096'],
+      ['free-hugepages', '1', '2048', '9'],
+    ]) {
+      const refused = await oneShot(...words);
+      expect(refused.exitCode, words.join(' ')).toBe(2);
+      expect(refused.lines[0], words.join(' ')).toMatchObject({ ok: false, error: expect.any(String) });
+    }
+    expect((await oneShot('alloc', 'x', 'anon', '1', 'shared')).lines[0]?.error).toBe("anon takes no option 'shared' (size=, shared and nofault are hugetlb's)");
+    expect((await oneShot('alloc', 'x', 'file-dirty', '1', 'relative')).lines[0]?.error).toBe("file-dirty needs an absolute PATH for its file, not 'relative'");
+
+    const helper = await HelperSession.start(localSsh());
+    try {
+      // The old forms still work as they did (COUNT, PATH, nothing after).
+      expect(await helper.alloc('plain', 'anon', 1)).toMatchObject({ kind: 'anon', pageSize: 4096 });
+      expect((await helper.alloc('file', 'file-dirty', 1, path.join(dir, 'opts.data'))).pages).toHaveLength(1);
+      // A pool this host may or may not have: without one, mmap's ENOMEM names the pool's file.
+      for (const options of [['shared', 'nofault'], ['nofault'], ['shared']]) {
+        const name = `h-${options.join('-')}`;
+        const reply = await helper.request(targetReplySchema.or(replySchema), ['alloc', name, 'hugetlb', 1, ...options]);
+        if (!reply.ok) {
+          expect(reply, options.join(' ')).toMatchObject({ errnoName: 'ENOMEM', error: expect.stringContaining('/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages') });
+          continue;
+        }
+        const target = targetReplySchema.parse(reply).target;
+        expect(target, options.join(' ')).toMatchObject({ kind: 'hugetlb', pageSize: 2 << 20, shared: options.includes('shared') });
+        const page = (reply as unknown as { target: { pages: Array<{ present: boolean; pfn: string | null }> } }).target.pages[0]!;
+        // nofault: mapped and reserved, never touched, so no page yet.
+        if (options.includes('nofault')) expect(page, options.join(' ')).toMatchObject({ present: false, pfn: null });
+        else expect(page.present, options.join(' ')).toBe(true);
+        await helper.fill(name, 3);
+        expect((await helper.pages(name)).pages[0]?.present, options.join(' ')).toBe(true);
+        expect(await helper.verify(name, 3)).toMatchObject({ intact: true });
+        await helper.release(name);
+      }
+      const gigantic = await helper.request(replySchema, ['alloc', 'g', 'hugetlb', 1, 'size=1G', 'nofault']);
+      if (!gigantic.ok) expect(gigantic.errnoName).toMatch(/^(ENOMEM|EINVAL)$/);
+      else await helper.release('g');
+      // free-hugepages with a size only returns heads of that size (none, on a host without a pool).
+      const sized = await helper.request(replySchema.extend({ pfns: pfnsSchema }), ['free-hugepages', 1, 2048]);
+      if (!sized.ok) expect(sized.error).toMatch(/^(only 0 free 2048 kB hugetlb pages, 1 wanted|cannot read \/proc\/kpageflags)/);
+    } finally {
+      await helper.close();
+    }
   });
 
   it('reports SIGBUS that arrives while idle as an event, and survives bad input', async () => {

@@ -137,8 +137,9 @@ export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
     return reply;
   }
 
-  async alloc(name: string, kind: HelperTargetKind, count: number, path?: string): Promise<HelperTarget> {
-    const words = ['alloc', name, kind, count, ...(path ? [path] : [])];
+  /** `options`: hugetlb's `size=1G`, `shared`, `nofault` (PROTOCOL.md). */
+  async alloc(name: string, kind: HelperTargetKind, count: number, path?: string, options: readonly string[] = []): Promise<HelperTarget> {
+    const words = ['alloc', name, kind, count, ...(path ? [path] : []), ...options];
     return (await this.requestOk(targetReplySchema, words, 120_000)).target;
   }
 
@@ -200,8 +201,9 @@ export class HelperSession extends EventEmitter<{ event: [HelperEvent] }> {
     return this.request(movePagesReplySchema, ['move-pages', name, node], 120_000);
   }
 
-  async freeHugepages(count: number): Promise<bigint[]> {
-    return (await this.requestOk(pfnsReplySchema, ['free-hugepages', count])).pfns.map((pfn) => BigInt(pfn));
+  /** Heads of free hugetlb pages; of one size when `sizeKb` (2048, 1048576) is given. */
+  async freeHugepages(count: number, sizeKb?: number): Promise<bigint[]> {
+    return (await this.requestOk(pfnsReplySchema, ['free-hugepages', count, ...(sizeKb === undefined ? [] : [sizeKb])])).pfns.map((pfn) => BigInt(pfn));
   }
 
   /** Resolves with the next asynchronous event of that name (e.g. "spinning"). */

@@ -2,6 +2,7 @@ import { HelperError, type HelperSession } from '../guest-helper/helper-session.
 import { HarnessError } from '../util/errors.ts';
 import type { Guest } from '../vm/guest.ts';
 import { blocksOfRange, blockSizeBytes, describeBlocks, memoryDevice } from '../vm/memory-devices.ts';
+import { readPoolState, sizeKb, type HugepageSize } from './hugetlb-pool.ts';
 import { describePlacement, type TargetPlacement } from './placement-spec.ts';
 import { TARGET_KIND_TRAITS, type TargetKind } from './target-kind-traits.ts';
 
@@ -10,7 +11,6 @@ export { describePlacement, placementProblem, type TargetPlacement } from './pla
 /** Boot-time allocations sit low; below 256 MiB the helper never looks for free pages. */
 const LOWEST_SEARCH_PFN = 0x10000n;
 const PAGE = 4096n;
-export const HUGETLB_POOL_PER_NODE = 4;
 
 /** The online memory blocks of a node or device, ascending, and the block size. */
 export async function placementBlocks(guest: Guest, placement: TargetPlacement): Promise<{ blocks: number[]; blockBytes: bigint }> {
@@ -31,9 +31,12 @@ export async function placementBlocks(guest: Guest, placement: TargetPlacement):
   return { blocks, blockBytes };
 }
 
-/** A page nobody owns (free, slab, free hugetlb head) inside the placement's online blocks. */
-export async function placedPage(guest: Guest, helper: HelperSession, kind: TargetKind, placement: TargetPlacement): Promise<bigint> {
-  if (TARGET_KIND_TRAITS[kind].hugetlbPool) return placedFreeHugepage(guest, helper, placement);
+/**
+ * A page nobody owns (free, slab, free hugetlb head of `size`) inside the placement's online
+ * blocks. A hugetlb-free page's pool is the caller's (targets.ts sets the node's up first).
+ */
+export async function placedPage(guest: Guest, helper: HelperSession, kind: TargetKind, placement: TargetPlacement, size: HugepageSize = '2M'): Promise<bigint> {
+  if (TARGET_KIND_TRAITS[kind].hugetlbPool) return placedFreeHugepage(guest, helper, placement, size);
   const { blocks, blockBytes } = await placementBlocks(guest, placement);
   const where = describePlacement(placement);
   if (blocks.length === 0) throw new HarnessError('guest', `no online memory block ${where}: online it first (memoryBlock: { ${placement.device !== undefined ? `device: ${placement.device}` : `node: ${placement.node}`}, state: online_movable })`);
@@ -55,33 +58,26 @@ export async function placedPage(guest: Guest, helper: HelperSession, kind: Targ
   throw new HarnessError('guest', `no ${kind === 'slab' ? 'slab' : 'free'} page ${where} (online blocks ${describeBlocks(blocks)})`);
 }
 
-/** Grows the node's 2 MiB hugetlb pool by a few pages (on top of whatever it has). */
-export async function reserveHugepagesOnNode(guest: Guest, node: number, more = HUGETLB_POOL_PER_NODE): Promise<void> {
-  const file = `/sys/devices/system/node/node${node}/hugepages/hugepages-2048kB/nr_hugepages`;
-  const result = await guest.exec(`n=$(cat ${file}) && echo $((n + ${more})) > ${file} && cat ${file}`);
-  if (result.exitCode !== 0 || !(Number(result.stdout.trim()) >= more)) {
-    throw new HarnessError('guest', `could not reserve ${more} hugetlb pages on node ${node} (${file} reads ${result.stdout.trim() || 'nothing'}): ${result.stderr.trim()}`);
-  }
-}
-
-async function placedFreeHugepage(guest: Guest, helper: HelperSession, placement: TargetPlacement): Promise<bigint> {
+async function placedFreeHugepage(guest: Guest, helper: HelperSession, placement: TargetPlacement, size: HugepageSize): Promise<bigint> {
   if (placement.node === undefined) throw new HarnessError('usage', 'a hugetlb-free page is placed with node:, not device:');
-  await reserveHugepagesOnNode(guest, placement.node);
   const { blocks, blockBytes } = await placementBlocks(guest, placement);
-  const free = await guest.exec("awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo");
-  const count = Number(free.stdout.trim());
-  if (!(count >= 1)) throw new HarnessError('guest', `no free hugetlb page after reserving on node ${placement.node}`);
-  const heads = await helper.freeHugepages(Math.min(count, 4096));
+  const pool = await readPoolState(guest, size, placement.node);
+  const count = pool?.free ?? 0;
+  if (!(count >= 1)) throw new HarnessError('guest', `no free ${sizeKb(size)}kB hugetlb page on node ${placement.node} (its pool: ${pool ? `${pool.nr} pages, ${pool.free} free` : 'none'})`);
+  const total = await readPoolState(guest, size, null);
+  const heads = await helper.freeHugepages(Math.min(total?.free ?? count, 4096), sizeKb(size));
   const pagesPerBlock = blockBytes / PAGE;
   const onNode = heads.find((pfn) => blocks.includes(Number(pfn / pagesPerBlock)));
-  if (onNode === undefined) throw new HarnessError('guest', `none of the ${heads.length} free hugetlb pages is on node ${placement.node} (online blocks ${describeBlocks(blocks)})`);
+  if (onNode === undefined) throw new HarnessError('guest', `none of the ${heads.length} free ${sizeKb(size)}kB hugetlb pages is on node ${placement.node} (online blocks ${describeBlocks(blocks)})`);
   return onNode;
 }
 
-/** Moves an owned target's pages to a node (move_pages); a page left elsewhere is a set-up failure. */
-export async function moveOwnedTarget(guest: Guest, helper: HelperSession, name: string, kind: TargetKind, node: number): Promise<void> {
-  // Migrating a hugetlb page needs a free one on the destination node.
-  if (TARGET_KIND_TRAITS[kind].hugetlbPool) await reserveHugepagesOnNode(guest, node);
+/**
+ * Moves an owned target's pages to a node (move_pages); a page left elsewhere is a set-up
+ * failure. A hugetlb page moves into a free page of the node's pool, which the caller sets up
+ * (targets.ts).
+ */
+export async function moveOwnedTarget(helper: HelperSession, name: string, node: number): Promise<void> {
   const reply = await helper.movePages(name, node);
   if (!reply.ok) {
     const nodes = reply.nodes?.map((page) => page.node).join(',') ?? '?';

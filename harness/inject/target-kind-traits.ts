@@ -1,9 +1,7 @@
 import type { HelperTargetKind } from '../guest-helper/helper-messages.ts';
 import { Y, type Need } from './kernel-needs.ts';
 import { SCRATCH_FS_MODULES, SCRATCH_FS_SIZE_MIB, SCRATCH_MOUNT } from './scratch-fs.ts';
-
-/** Pages in the hugetlb pool a hugetlb target asks for (vm.nr_hugepages is set to this). */
-export const HUGETLB_POOL = 4;
+import type { TargetKnob } from './target-knobs.ts';
 
 /**
  * The file a target's page belongs to, which the helper made and holds open (so fsync(2) has
@@ -38,9 +36,11 @@ interface CommonTraits {
   description: string;
   /** What preparing one changes in the guest, for the suite docs (harness/docs). */
   effect: string;
-  /** The page comes from the hugetlb pool: preparing it sets vm.nr_hugepages to HUGETLB_POOL, placing it on a node grows that node's pool. */
+  /** The page comes from a hugetlb pool, which preparing it may grow (hugetlb-pool.ts: `pool:`, `size:`). */
   hugetlbPool: boolean;
   placement: TargetPlacementTraits;
+  /** The `target` step's knobs this kind takes (target-knobs.ts); lint refuses the others. */
+  knobs: readonly TargetKnob[];
   /** What making it needs from the kernel (implied requirements). */
   needs: Need;
 }
@@ -57,6 +57,11 @@ const MOVED: TargetPlacementTraits = { node: 'move', device: null };
 const SCRATCH_NEEDS: Need = { modules: SCRATCH_FS_MODULES };
 const TMPFS_NEEDS: Need = { config: { CONFIG_TMPFS: Y } };
 const HUGETLB_NEEDS: Need = { config: { CONFIG_HUGETLB_PAGE: Y } };
+/** Knobs: a page nobody maps takes none; a mapped one is one of `pages:`; hugetlb chooses its pool and mapping. */
+const NO_KNOBS: readonly TargetKnob[] = [];
+const MAPPED_KNOBS: readonly TargetKnob[] = ['pages', 'index'];
+const POOL_KNOBS: readonly TargetKnob[] = ['pool', 'size'];
+const HUGETLB_KNOBS: readonly TargetKnob[] = ['pool', 'size', 'shared', 'fault', 'pages', 'index'];
 
 /**
  * Every kind of page a `target` step or `memharness inject --target` can ask for, with what
@@ -70,6 +75,7 @@ const TABLE = {
     file: null,
     hugetlbPool: false,
     placement: SEARCHED_ANYWHERE,
+    knobs: NO_KNOBS,
     needs: {},
     description: 'a free buddy page',
     effect: 'nothing: picks the start of the largest aligned free buddy block at or above PFN 0x10000 (256 MiB), not the lowest free page, which borders memory in use and is handed out next',
@@ -79,6 +85,7 @@ const TABLE = {
     file: null,
     hugetlbPool: false,
     placement: { node: null, device: null },
+    knobs: NO_KNOBS,
     needs: {},
     description: 'a free buddy page in the lowest online ZONE_MOVABLE memory block (a guest with movablecore=)',
     effect: 'nothing: picks a free page in the lowest online memory block whose `valid_zones` is only `Movable` (from its last 4 MiB when that has one), a block the kernel can offline; `block: $t0` then names that block',
@@ -88,6 +95,7 @@ const TABLE = {
     file: null,
     hugetlbPool: false,
     placement: SEARCHED_ANYWHERE,
+    knobs: NO_KNOBS,
     needs: {},
     description: 'a page the slab allocator holds (kernel memory: cannot be migrated)',
     effect: 'nothing: picks the first page at or above PFN 0x1000 (16 MiB) whose kpageflags has `slab`',
@@ -97,9 +105,10 @@ const TABLE = {
     file: null,
     hugetlbPool: true,
     placement: { node: 'search', device: null },
+    knobs: POOL_KNOBS,
     needs: HUGETLB_NEEDS,
     description: 'a free hugetlb page in the pool (head PFN)',
-    effect: `writes ${HUGETLB_POOL} to \`/proc/sys/vm/nr_hugepages\` (the default-size pool becomes ${HUGETLB_POOL} pages, replacing whatever the case set before), then picks the head PFN of a free pool page (kpageflags \`huge\` and \`compound_head\`, not mapped)`,
+    effect: 'makes the pool of its size (`size:`, default 2 MiB) what `pool:` says, or at least its default (see the notes below), then picks the head PFN of a free page of that size in it (kpageflags `huge` and `compound_head`, not mapped)',
   },
   anon: {
     owned: true,
@@ -107,6 +116,7 @@ const TABLE = {
     file: null,
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: {},
     description: 'a private anonymous page',
     effect: 'the helper maps one private anonymous page (`mmap` `MAP_PRIVATE|MAP_ANONYMOUS`) and writes it',
@@ -117,6 +127,7 @@ const TABLE = {
     file: null,
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: {},
     description: 'a shared anonymous page',
     effect: 'the helper maps one shared anonymous page (`MAP_SHARED|MAP_ANONYMOUS`) and writes it',
@@ -127,6 +138,7 @@ const TABLE = {
     file: { fs: 'memfd', synced: false },
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: {},
     description: 'a shmem (memfd) page',
     effect: 'the helper creates a memfd (`memfd_create`, named after the target), sizes it to one page, maps it `MAP_SHARED` and writes it',
@@ -137,6 +149,7 @@ const TABLE = {
     file: null,
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: {},
     description: 'an mlocked private anonymous page',
     effect: 'the helper maps one private anonymous page, `mlock`s it and writes it',
@@ -147,6 +160,7 @@ const TABLE = {
     file: null,
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: { config: { CONFIG_TRANSPARENT_HUGEPAGE: Y } },
     description: 'a transparent huge page (head PFN)',
     effect: "the helper maps 2 MiB of 2 MiB-aligned private anonymous memory with `madvise(MADV_HUGEPAGE)` and writes it; whether a THP backs it is the kernel's choice (nothing fails if not)",
@@ -157,9 +171,11 @@ const TABLE = {
     file: null,
     hugetlbPool: true,
     placement: MOVED,
+    knobs: HUGETLB_KNOBS,
     needs: HUGETLB_NEEDS,
-    description: 'an in-use 2 MiB hugetlb page (head PFN)',
-    effect: `writes ${HUGETLB_POOL} to \`/proc/sys/vm/nr_hugepages\` (replacing whatever the case set before), then the helper maps one 2 MiB page (\`MAP_HUGETLB|MAP_HUGE_2MB\`) and writes it; the rest of the pool stays free`,
+    description: 'an in-use hugetlb page, 2 MiB or 1 GiB (head PFN)',
+    effect:
+      'makes the pool of its size (`size:`, default 2 MiB) what `pool:` says, or at least its default (see the notes below); then the helper maps one huge page (`pages:` of them) private and anonymous (`MAP_PRIVATE|MAP_HUGETLB|MAP_HUGE_2MB`), or with `shared: true` `MAP_SHARED` from a hugetlbfs memfd, and writes it, unless `fault: false` (then it is only reserved); the rest of the pool stays free',
   },
   'pagecache-clean': {
     owned: true,
@@ -167,6 +183,7 @@ const TABLE = {
     file: { fs: 'scratch-fs', synced: true },
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: SCRATCH_NEEDS,
     description: 'a clean page-cache page of a file on a block-backed ext4',
     effect: `unless a filesystem is mounted at \`${SCRATCH_MOUNT}\` already: loads ${SCRATCH_FS_MODULES.map((m) => `\`${m}\``).join(', ')} (one ${SCRATCH_FS_SIZE_MIB} MiB RAM disk, \`/dev/ram0\`), \`mke2fs\` and \`mount -t ext4\` there; then the helper creates \`${SCRATCH_MOUNT}/<name>.data\`, writes it with write(2), fsyncs, drops it from the page cache (\`POSIX_FADV_DONTNEED\`), maps it \`MAP_SHARED\` and reads it back in`,
@@ -177,6 +194,7 @@ const TABLE = {
     file: { fs: 'scratch-fs', synced: false },
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: SCRATCH_NEEDS,
     description: 'a dirty page-cache page of a file on a block-backed ext4',
     effect: `the scratch filesystem as for \`pagecache-clean\`; the helper creates \`${SCRATCH_MOUNT}/<name>.data\`, sizes it to one page, maps it \`MAP_SHARED\` and writes it (never synced)`,
@@ -187,6 +205,7 @@ const TABLE = {
     file: { fs: 'tmpfs', synced: true },
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: TMPFS_NEEDS,
     description: 'a page of a file on tmpfs (shmem-backed page cache)',
     effect: "the helper creates `/tmp/<name>.data` (the guest's tmpfs) and makes it as for `pagecache-clean`; tmpfs has nothing to write back to, so the kernel still sees a dirty page",
@@ -197,6 +216,7 @@ const TABLE = {
     file: { fs: 'tmpfs', synced: false },
     hugetlbPool: false,
     placement: MOVED,
+    knobs: MAPPED_KNOBS,
     needs: TMPFS_NEEDS,
     description: 'a written page of a file on tmpfs',
     effect: 'the helper creates `/tmp/<name>.data`, sizes it to one page, maps it `MAP_SHARED` and writes it',

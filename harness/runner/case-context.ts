@@ -1,7 +1,7 @@
 import type { HelperSession } from '../guest-helper/helper-session.ts';
 import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
 import type { InjectionRecord } from '../inject/injection.ts';
-import type { PreparedTarget } from '../inject/targets.ts';
+import type { PreparedTarget, ReservedTarget } from '../inject/targets.ts';
 import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
 import type { StateSnapshot } from '../state/state-snapshot.ts';
 import type { KernelFacts, RefValues, SuiteCase } from '../suite/index.ts';
@@ -24,6 +24,8 @@ export interface CaseContext {
   /** The kernel-log mark written when the case started. */
   startMark: KmsgMark;
   targets: Map<string, PreparedTarget>;
+  /** Targets set up with `fault: false` and not touched yet: mapped, no page (so not in `targets`). */
+  reserved?: Map<string, ReservedTarget>;
   /** Last fill seed per target (verify checks against it). */
   fillSeeds: Map<string, number>;
   sigbus: ObservedSigbus[];

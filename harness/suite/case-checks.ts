@@ -8,6 +8,7 @@ import type { ParsedExpectation } from './expectation-schema.ts';
 import { excludedByParameters } from './requirements.ts';
 import type { SigbusMatcher } from './sigbus.ts';
 import type { ParsedStep, StepOutcome } from './step-schema.ts';
+import { checkTargetKnobUse } from './target-checks.ts';
 import { checkTopologySteps } from './topology-checks.ts';
 import type { PathIssue } from './validate.ts';
 
@@ -111,6 +112,7 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
         break;
     }
   });
+  issues.push(...checkTargetKnobUse(steps, expectations));
   issues.push(...checkTopologySteps(steps, guest));
   return issues;
 }

@@ -28,10 +28,18 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export const STEP_DOCS: Readonly<Record<StepKind, StepDoc>> = {
   target: {
-    forms: ['target: { name: t0, kind: anon }', 'target: { name: t0, kind: anon, node: 1 }', 'target: { name: t0, kind: free, device: d1 }'],
+    forms: [
+      'target: { name: t0, kind: anon }',
+      'target: { name: t0, kind: anon, node: 1 }',
+      'target: { name: t0, kind: free, device: d1 }',
+      'target: { name: t0, kind: hugetlb, pool: 2, shared: true }',
+      'target: { name: t0, kind: hugetlb, size: 1G, fault: false }',
+      'target: { name: t0, kind: anon, pages: 4, index: 2 }',
+    ],
     does:
-      'makes a page of a [target kind](#target-kinds) exist (`prepareTarget`): that table says what each kind changes in the guest. `$t0` is then its PFN. ' +
-      '`node:` places it on a NUMA node, `device:` inside a memory device ([placement](#target-kinds))',
+      'makes a page of a [target kind](#target-kinds) exist (`setUpTarget`): that table says what each kind changes in the guest. `$t0` is then its PFN. ' +
+      '`node:` places it on a NUMA node, `device:` inside a memory device ([placement](#target-kinds)); the [knobs](#target-kinds) a kind takes choose the rest: the hugetlb pool and page size, a shared mapping, a reservation without a page (`fault: false`: no PFN until a step touches it), how many pages the owner maps. ' +
+      'The step summary says what the set-up changed beyond the page (a hugetlb pool, from what to what)',
   },
   fill: {
     forms: ['fill: t0', 'fill: { target: t0, seed: 7 }'],
@@ -47,7 +55,7 @@ export const STEP_DOCS: Readonly<Record<StepKind, StepDoc>> = {
   },
   access: {
     forms: ['access: t0', 'access: { target: t0, mode: write, index: 0 }'],
-    does: "touches the page through the helper's mapping (`helper.access`), one load (`read`, the default) or store (`write`: the byte already there, so the data stays intact) per 64 bytes; `index` is the page of the target (a target has one: 0)",
+    does: "touches the page through the helper's mapping (`helper.access`), one load (`read`, the default) or store (`write`: the byte already there, so the data stays intact) per 64 bytes; `index` is which of the target's `pages:` (default: the target page itself, its `index:`). On a `fault: false` target it faults the page in, and `$t0` is that page's PFN from then on",
   },
   fsync: {
     forms: ['fsync: t0'],

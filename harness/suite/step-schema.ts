@@ -4,6 +4,8 @@ import { INJECTION_METHODS, type InjectionMethod } from '../inject/injection.ts'
 import { BLOCK_STATES, type BlockStateRequest } from '../inject/memory-block.ts';
 import { TARGET_KIND_NAMES, type TargetKind } from '../inject/target-kind-traits.ts';
 import { placementProblem, type TargetPlacement } from '../inject/placement-spec.ts';
+import { HUGEPAGE_SIZES } from '../inject/hugetlb-pool.ts';
+import { knobProblems, type TargetKnobs } from '../inject/target-knobs.ts';
 import { idSchema, modifiersShape, targetNameSchema, type Xfail } from './common-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { durationSchema } from './duration.ts';
@@ -29,14 +31,14 @@ export type BlockSelection =
 
 /** What one step does; each maps onto one existing harness call (named in the comment). */
 export type StepAction =
-  /** prepareTarget(guest, helper, targetKind, name, placement) */
-  | { kind: 'target'; name: string; targetKind: TargetKind; placement?: TargetPlacement }
+  /** setUpTarget(guest, helper, { kind: targetKind, name, placement, knobs }) */
+  | { kind: 'target'; name: string; targetKind: TargetKind; placement?: TargetPlacement; knobs?: TargetKnobs }
   /** helper.fill(target, seed) */
   | { kind: 'fill'; target: string; seed: number }
   /** helper.verify(target, seed); seed null: the target's last fill seed */
   | { kind: 'verify'; target: string; seed: number | null }
-  /** helper.access(target, index, mode) */
-  | { kind: 'access'; target: string; index: number; mode: 'read' | 'write' }
+  /** helper.access(target, index, mode); index null: the target's own page (its `index:`) */
+  | { kind: 'access'; target: string; index: number | null; mode: 'read' | 'write' }
   /** helper.fsync(target) / helper.msync(target) / helper.release(target) */
   | { kind: 'fsync' | 'msync' | 'release'; target: string }
   /** helper.setMceKill(policy): prctl(PR_MCE_KILL) for the helper */
@@ -226,15 +228,40 @@ const dimmSchema = z
     return { op: 'remove' as const, id: v.remove!, withinMs };
   });
 
+/** A target step's knobs (harness/inject/target-knobs.ts: which kinds take which, checked in the refinement). */
+const targetKnobShape = {
+  pool: z.number().int().min(1).max(1_000_000).optional(),
+  size: z.enum(HUGEPAGE_SIZES).optional(),
+  shared: z.boolean().optional(),
+  fault: z.boolean().optional(),
+  pages: z.number().int().min(1).optional(),
+  index: z.number().int().min(0).optional(),
+};
+
+function knobsOf(v: { [K in keyof TargetKnobs]?: TargetKnobs[K] | undefined }): TargetKnobs {
+  return Object.fromEntries(Object.entries({ pool: v.pool, size: v.size, shared: v.shared, fault: v.fault, pages: v.pages, index: v.index }).filter(([, value]) => value !== undefined)) as TargetKnobs;
+}
+
 export const STEP_KINDS: Readonly<Record<StepKind, KindSpec>> = {
   target: kind(
-    z.object({ name: targetNameSchema, kind: z.enum(TARGET_KIND_NAMES), node: nodeSchema.optional(), device: deviceIdSchema.optional() }).superRefine((v, ctx) => {
-      const problem = placementProblem(v.kind, { ...(v.node !== undefined ? { node: v.node } : {}), ...(v.device !== undefined ? { device: v.device } : {}) });
-      if (problem) ctx.addIssue({ code: 'custom', path: [v.device !== undefined ? 'device' : 'node'], message: problem });
-    }),
+    z
+      .object({
+        name: targetNameSchema,
+        kind: z.enum(TARGET_KIND_NAMES),
+        node: nodeSchema.optional(),
+        device: deviceIdSchema.optional(),
+        ...targetKnobShape,
+      })
+      .superRefine((v, ctx) => {
+        const problem = placementProblem(v.kind, { ...(v.node !== undefined ? { node: v.node } : {}), ...(v.device !== undefined ? { device: v.device } : {}) });
+        if (problem) ctx.addIssue({ code: 'custom', path: [v.device !== undefined ? 'device' : 'node'], message: problem });
+        for (const knob of knobProblems(v.kind, knobsOf(v))) ctx.addIssue({ code: 'custom', path: [knob.knob], message: knob.message });
+        if (v.fault === false && v.node !== undefined) ctx.addIssue({ code: 'custom', path: ['fault'], message: `fault: false leaves no page to move to node ${v.node}: fault it in (access: ${v.name}), then migrate: { target: ${v.name}, node: ${v.node} }` });
+      }),
     (v) => {
       const placement: TargetPlacement = { ...(v.node !== undefined ? { node: v.node } : {}), ...(v.device !== undefined ? { device: v.device } : {}) };
-      return { kind: 'target', name: v.name, targetKind: v.kind, ...(Object.keys(placement).length > 0 ? { placement } : {}) };
+      const knobs = knobsOf(v);
+      return { kind: 'target', name: v.name, targetKind: v.kind, ...(Object.keys(placement).length > 0 ? { placement } : {}), ...(Object.keys(knobs).length > 0 ? { knobs } : {}) };
     },
   ),
   fill: kind(
@@ -247,8 +274,8 @@ export const STEP_KINDS: Readonly<Record<StepKind, KindSpec>> = {
     ['intact', 'sigbus'],
   ),
   access: kind(
-    z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema, mode: z.enum(['read', 'write']).default('read'), index: z.number().int().min(0).default(0) })),
-    (v) => ({ kind: 'access', target: v.target, mode: v.mode, index: v.index }),
+    z.preprocess((value) => (typeof value === 'string' ? { target: value } : value), z.object({ target: targetNameSchema, mode: z.enum(['read', 'write']).default('read'), index: z.number().int().min(0).optional() })),
+    (v) => ({ kind: 'access', target: v.target, mode: v.mode, index: v.index ?? null }),
     ['sigbus'],
   ),
   fsync: kind(targetRef, (v) => ({ kind: 'fsync', target: v.target }), ['ok', 'errno']),

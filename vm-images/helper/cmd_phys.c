@@ -36,6 +36,12 @@ struct pfn_search {
 	int in_run;
 	uint64_t run_start;
 	uint64_t run_end;
+	/* PFN_FREE_HUGETLB with a size: only heads of huge pages of huge_pages base pages (0:
+	 * any size). The size is learnt by counting the compound tails after a head. */
+	uint64_t huge_pages;
+	int in_huge;
+	uint64_t huge_head;
+	uint64_t huge_tails;
 };
 
 /* MAX_ORDER on x86: the largest buddy block is 2^10 pages (4 MiB). */
@@ -113,6 +119,41 @@ static int pick_free(uint64_t pfn, uint64_t flags, struct pfn_search *s)
 	return 0;
 }
 
+/* The free huge page whose head was seen ends here: keep it if it has the wanted size. */
+static void close_huge(struct pfn_search *s)
+{
+	if (s->in_huge && s->huge_tails + 1 == s->huge_pages && s->found < s->want)
+		s->pfns[s->found++] = s->huge_head;
+	s->in_huge = 0;
+}
+
+static int free_hugetlb_head(uint64_t flags)
+{
+	/* A hugetlb pool page: head of a huge compound page nobody maps. */
+	return (flags & KPF_BIT(KPF_HUGE)) && (flags & KPF_BIT(KPF_COMPOUND_HEAD)) &&
+	       !(flags & (KPF_BIT(KPF_MMAP) | KPF_BIT(KPF_ANON) | KPF_BIT(KPF_HWPOISON)));
+}
+
+/* Free hugetlb heads of one size: 2 MiB and 1 GiB pages look alike in kpageflags but for
+ * the number of compound tails that follow the head. */
+static int pick_sized_hugetlb(uint64_t pfn, uint64_t flags, struct pfn_search *s)
+{
+	/* Every tail is counted, so a larger page than wanted never passes for a smaller one. */
+	if (s->in_huge && pfn == s->huge_head + s->huge_tails + 1 && (flags & KPF_BIT(KPF_COMPOUND_TAIL))) {
+		s->huge_tails++;
+		return 0;
+	}
+	close_huge(s);
+	if (s->found == s->want)
+		return 1;
+	if (free_hugetlb_head(flags)) {
+		s->in_huge = 1;
+		s->huge_head = pfn;
+		s->huge_tails = 0;
+	}
+	return 0;
+}
+
 static int pick(uint64_t pfn, uint64_t flags, void *arg)
 {
 	struct pfn_search *s = arg;
@@ -120,11 +161,11 @@ static int pick(uint64_t pfn, uint64_t flags, void *arg)
 
 	if (s->kind == PFN_FREE)
 		return pick_free(pfn, flags, s);
+	if (s->kind == PFN_FREE_HUGETLB && s->huge_pages)
+		return pick_sized_hugetlb(pfn, flags, s);
 	switch (s->kind) {
 	case PFN_FREE_HUGETLB:
-		/* A hugetlb pool page: head of a huge compound page nobody maps. */
-		match = (flags & KPF_BIT(KPF_HUGE)) && (flags & KPF_BIT(KPF_COMPOUND_HEAD)) &&
-			!(flags & (KPF_BIT(KPF_MMAP) | KPF_BIT(KPF_ANON) | KPF_BIT(KPF_HWPOISON)));
+		match = free_hugetlb_head(flags);
 		break;
 	case PFN_SLAB:
 		/* A page the slab allocator holds: kernel memory that cannot be migrated, so
@@ -140,9 +181,10 @@ static int pick(uint64_t pfn, uint64_t flags, void *arg)
 	return s->found == s->want;
 }
 
-static void search(struct reply *r, uint64_t count, uint64_t min_pfn, uint64_t max_pfn, enum pfn_kind kind)
+static void search(struct reply *r, uint64_t count, uint64_t min_pfn, uint64_t max_pfn, enum pfn_kind kind,
+		   uint64_t huge_pages)
 {
-	struct pfn_search s = { .want = count, .kind = kind, .max_pfn = max_pfn };
+	struct pfn_search s = { .want = count, .kind = kind, .max_pfn = max_pfn, .huge_pages = huge_pages };
 
 	s.pfns = calloc((size_t)count, sizeof(uint64_t));
 	s.orders = calloc((size_t)count, sizeof(unsigned));
@@ -155,10 +197,17 @@ static void search(struct reply *r, uint64_t count, uint64_t min_pfn, uint64_t m
 	int rc = kpageflags_scan(min_pfn, pick, &s);
 	if (kind == PFN_FREE)
 		close_run(&s);
+	if (kind == PFN_FREE_HUGETLB && huge_pages)
+		close_huge(&s);
 	if (rc) {
 		reply_fail(r, -rc, "cannot read /proc/kpageflags (the helper must run as root)");
 	} else if (s.found < count) {
-		if (kind == PFN_FREE_HUGETLB)
+		if (kind == PFN_FREE_HUGETLB && huge_pages)
+			reply_fail(r, 0, "only %llu free %llu kB hugetlb pages, %llu wanted: echo N > "
+				   "/sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages",
+				   (unsigned long long)s.found, (unsigned long long)(huge_pages * 4),
+				   (unsigned long long)count, (unsigned long long)(huge_pages * 4));
+		else if (kind == PFN_FREE_HUGETLB)
 			reply_fail(r, 0, "only %llu free hugetlb pages, %llu wanted: echo N > /proc/sys/vm/nr_hugepages",
 				   (unsigned long long)s.found, (unsigned long long)count);
 		else
@@ -192,7 +241,7 @@ static void search_above(struct reply *r, int argc, char **argv, enum pfn_kind k
 		reply_usage(r, "MAX_PFN '%s' must be a number above MIN_PFN", argv[2]);
 		return;
 	}
-	search(r, count, min_pfn, max_pfn, kind);
+	search(r, count, min_pfn, max_pfn, kind, 0);
 }
 
 void cmd_free_pages(struct reply *r, int argc, char **argv)
@@ -205,16 +254,21 @@ void cmd_slab_pages(struct reply *r, int argc, char **argv)
 	search_above(r, argc, argv, PFN_SLAB);
 }
 
+/* COUNT [SIZE_KB]: SIZE_KB 2048 or 1048576 picks one pool's pages; without it, any. */
 void cmd_free_hugepages(struct reply *r, int argc, char **argv)
 {
-	uint64_t count;
-	(void)argc;
+	uint64_t count, size_kb = 0;
 
 	if (parse_range(argv[0], 1, MAX_PFNS, &count)) {
 		reply_usage(r, "COUNT '%s' must be 1..%d", argv[0], MAX_PFNS);
 		return;
 	}
-	search(r, count, 0, 0, PFN_FREE_HUGETLB);
+	if (argc > 1 && (parse_u64(argv[1], &size_kb) || (size_kb != 2048 && size_kb != 1048576))) {
+		reply_usage(r, "SIZE_KB '%s' must be 2048 or 1048576", argv[1]);
+		return;
+	}
+	/* kpageflags counts 4 KiB frames. */
+	search(r, count, 0, 0, PFN_FREE_HUGETLB, size_kb / 4);
 }
 
 void cmd_kpageflags(struct reply *r, int argc, char **argv)

@@ -5,9 +5,52 @@
 #include "commands.h"
 #include "targets.h"
 
+/*
+ * The words after COUNT: at most one absolute PATH (file kinds), then hugetlb's options:
+ * `size=2M|1G`, `shared`, `nofault`. 0, or -1 after reply_usage.
+ */
+static int parse_alloc_words(struct reply *r, enum target_kind kind, int argc, char **argv, const char **path,
+			     struct target_options *opts)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *word = argv[i];
+		if (i == 0 && kind_is_file(kind) && word[0] != '/') {
+			reply_usage(r, "%s needs an absolute PATH for its file, not '%s'", kind_name(kind), word);
+			return -1;
+		}
+		if (word[0] == '/' && i == 0) {
+			*path = word;
+			continue;
+		}
+		if (word[0] == '/') {
+			reply_usage(r, "'%s': PATH comes right after COUNT, once", word);
+			return -1;
+		}
+		if (kind != KIND_HUGETLB) {
+			reply_usage(r, "%s takes no option '%s' (size=, shared and nofault are hugetlb's)",
+				    kind_name(kind), word);
+			return -1;
+		}
+		if (strcmp(word, "size=2M") == 0) {
+			opts->huge_size = HUGE_2M;
+		} else if (strcmp(word, "size=1G") == 0) {
+			opts->huge_size = HUGE_1G;
+		} else if (strcmp(word, "shared") == 0) {
+			opts->shared = 1;
+		} else if (strcmp(word, "nofault") == 0) {
+			opts->nofault = 1;
+		} else {
+			reply_usage(r, "unknown alloc option '%s' (size=2M, size=1G, shared, nofault)", word);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void cmd_alloc(struct reply *r, int argc, char **argv)
 {
-	const char *name = argv[0], *path = argc > 3 ? argv[3] : NULL;
+	const char *name = argv[0], *path = NULL;
+	struct target_options opts = { .huge_size = HUGE_2M };
 	enum target_kind kind;
 	uint64_t count;
 
@@ -25,7 +68,9 @@ void cmd_alloc(struct reply *r, int argc, char **argv)
 		reply_usage(r, "COUNT '%s' must be 1..%llu for %s", argv[2], (unsigned long long)max, argv[1]);
 		return;
 	}
-	if (kind_is_file(kind) && (!path || path[0] != '/')) {
+	if (parse_alloc_words(r, kind, argc - 3, argv + 3, &path, &opts))
+		return;
+	if (kind_is_file(kind) && !path) {
 		reply_usage(r, "%s needs an absolute PATH for its file", argv[1]);
 		return;
 	}
@@ -34,7 +79,7 @@ void cmd_alloc(struct reply *r, int argc, char **argv)
 		return;
 	}
 
-	struct target *t = target_create(r, name, kind, (size_t)count, path);
+	struct target *t = target_create(r, name, kind, (size_t)count, path, &opts);
 	if (t && target_report(r, "target", t) != 0)
 		target_destroy(t);
 }

@@ -14,7 +14,7 @@
 
 const struct command commands[] = {
 	{ "version", "version", 0, 0, 0, cmd_version },
-	{ "alloc", "alloc NAME KIND COUNT [PATH]", 3, 4, 0, cmd_alloc },
+	{ "alloc", "alloc NAME KIND COUNT [PATH] [size=2M|size=1G] [shared] [nofault]", 3, 7, 0, cmd_alloc },
 	{ "pages", "pages NAME", 1, 1, 0, cmd_pages },
 	{ "fill", "fill NAME SEED", 2, 2, 0, cmd_fill },
 	{ "verify", "verify NAME SEED", 2, 2, 0, cmd_verify },
@@ -25,7 +25,7 @@ const struct command commands[] = {
 	{ "msync", "msync NAME", 1, 1, 1, cmd_msync },
 	{ "mce-kill", "mce-kill early|late|default", 1, 1, 0, cmd_mce_kill },
 	{ "free-pages", "free-pages COUNT [MIN_PFN [MAX_PFN]]", 1, 3, 0, cmd_free_pages },
-	{ "free-hugepages", "free-hugepages COUNT", 1, 1, 0, cmd_free_hugepages },
+	{ "free-hugepages", "free-hugepages COUNT [SIZE_KB]", 1, 2, 0, cmd_free_hugepages },
 	{ "slab-pages", "slab-pages COUNT [MIN_PFN]", 1, 2, 0, cmd_slab_pages },
 	{ "kpageflags", "kpageflags PFN...", 1, 512, 0, cmd_kpageflags },
 	{ "page-nodes", "page-nodes NAME", 1, 1, 0, cmd_page_nodes },

@@ -63,6 +63,7 @@ void json_flag_names(struct json *j, const char *key, uint64_t flags);
 #define KPF_ANON 12
 #define KPF_BUDDY 10
 #define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
 #define KPF_HUGE 17
 #define KPF_HWPOISON 19
 #define KPF_THP 22

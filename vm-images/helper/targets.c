@@ -19,6 +19,19 @@
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
 #endif
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB (30 << MAP_HUGE_SHIFT)
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+/* memfd_create's huge page size bits are MAP_HUGE_*'s (include/uapi/linux/memfd.h). */
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << MAP_HUGE_SHIFT)
+#endif
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB (30U << MAP_HUGE_SHIFT)
+#endif
 
 static struct target targets[MAX_TARGETS];
 
@@ -224,6 +237,58 @@ static void *map_aligned_thp(size_t length)
 	return aligned;
 }
 
+/* The pool a hugetlb target's pages come from, as sysfs names it. */
+static const char *hugetlb_pool_file(const struct target *t)
+{
+	return t->page_size == HUGE_1G ? "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+				       : "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+}
+
+/* hugetlb: MAP_PRIVATE|MAP_HUGETLB anonymous memory, or (shared) a memfd on the kernel's
+ * internal hugetlbfs mount mapped MAP_SHARED, whose pages are hugetlbfs page cache. Either
+ * mmap reserves the pages (HugePages_Rsvd) until they are faulted in. 0, or -1 after
+ * reply_fail. */
+static int map_hugetlb(struct reply *r, struct target *t)
+{
+	int huge_1g = t->page_size == HUGE_1G;
+	const char *size = huge_1g ? "1 GiB" : "2 MiB";
+	void *p;
+
+	if (t->shared) {
+		t->fd = memfd_create(t->name, MFD_CLOEXEC | MFD_HUGETLB | (huge_1g ? MFD_HUGE_1GB : MFD_HUGE_2MB));
+		if (t->fd < 0) {
+			int err = errno;
+			reply_fail(r, err, "memfd_create(MFD_HUGETLB) with %s pages failed%s", size,
+				   err == ENODEV || err == EINVAL ? ": the kernel has no pool of that size" : "");
+			return -1;
+		}
+		if (ftruncate(t->fd, (off_t)t->length) != 0) {
+			reply_fail(r, errno, "ftruncate of the hugetlb memfd failed");
+			return -1;
+		}
+		p = mmap(NULL, t->length, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
+	} else {
+		p = map_anon(t->length, MAP_PRIVATE | MAP_HUGETLB | (huge_1g ? MAP_HUGE_1GB : MAP_HUGE_2MB));
+	}
+	if (p == MAP_FAILED) {
+		int err = errno;
+		if (err == ENOMEM)
+			reply_fail(r, ENOMEM,
+				   "mmap of %zu x %s hugetlb pages failed: not enough free huge pages in "
+				   "the pool; reserve some first: echo N > %s (or /proc/sys/vm/nr_hugepages)",
+				   t->count, size, hugetlb_pool_file(t));
+		else if (err == EINVAL && huge_1g && !t->shared)
+			reply_fail(r, err, "mmap(MAP_HUGETLB|MAP_HUGE_1GB) failed: the kernel has no 1 GiB "
+					   "pool (boot it with hugepagesz=1G hugepages=N)");
+		else
+			reply_fail(r, err, "mmap of %zu bytes for a %shugetlb target failed", t->length,
+				   t->shared ? "shared " : "");
+		return -1;
+	}
+	t->addr = p;
+	return 0;
+}
+
 /* Maps t->length bytes of the kind. 0, or -1 after reply_fail. */
 static int map_target(struct reply *r, struct target *t, const char *path)
 {
@@ -263,15 +328,7 @@ static int map_target(struct reply *r, struct target *t, const char *path)
 			return -1;
 		return make_clean(r, t, 0);
 	case KIND_HUGETLB:
-		p = map_anon(t->length, MAP_PRIVATE | MAP_HUGETLB | MAP_HUGE_2MB);
-		if (p == MAP_FAILED && errno == ENOMEM) {
-			reply_fail(r, ENOMEM,
-				   "mmap(MAP_HUGETLB) of %zu x 2 MiB failed: not enough free huge pages in "
-				   "the pool; reserve some first: echo N > /proc/sys/vm/nr_hugepages",
-				   t->count);
-			return -1;
-		}
-		break;
+		return map_hugetlb(r, t);
 	case KIND_THP:
 		p = map_aligned_thp(t->length);
 		if (p != MAP_FAILED && madvise(p, t->length, MADV_HUGEPAGE) != 0) {
@@ -295,10 +352,14 @@ static int map_target(struct reply *r, struct target *t, const char *path)
 }
 
 struct target *target_create(struct reply *r, const char *name, enum target_kind kind, size_t count,
-			     const char *path)
+			     const char *path, const struct target_options *opts)
 {
+	static const struct target_options defaults = { .huge_size = HUGE_2M };
 	struct target *t = NULL;
 	struct sigbus_info info;
+
+	if (!opts)
+		opts = &defaults;
 
 	if (find(name)) {
 		reply_fail(r, EEXIST, "a target named '%s' exists; release it first", name);
@@ -318,13 +379,17 @@ struct target *target_create(struct reply *r, const char *name, enum target_kind
 	t->fd = -1;
 	t->kind = kind;
 	t->count = count;
-	t->page_size = kind_is_huge(kind) ? HUGE_2M : (size_t)page_size();
+	if (kind == KIND_HUGETLB && opts->huge_size)
+		t->page_size = opts->huge_size;
+	else
+		t->page_size = kind_is_huge(kind) ? HUGE_2M : (size_t)page_size();
+	t->shared = kind == KIND_HUGETLB && opts->shared;
 	t->length = count * t->page_size;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 
 	if (map_target(r, t, path))
 		goto fail;
-	if (kind != KIND_FILE_CLEAN) {
+	if (kind != KIND_FILE_CLEAN && !opts->nofault) {
 		/* Written, not read: a read of untouched anonymous memory maps the shared zero
 		 * page, and every target page must be a real, present page of its kind. */
 		struct mem_job job = { .base = t->addr, .length = t->length, .seed = 0 };
@@ -423,6 +488,8 @@ int target_report(struct reply *r, const char *key, const struct target *t)
 	json_hex(j, "vaddr", (uint64_t)(uintptr_t)t->addr);
 	json_int(j, "length", (long long)t->length);
 	json_int(j, "pageSize", (long long)t->page_size);
+	if (t->kind == KIND_HUGETLB)
+		json_bool(j, "shared", t->shared);
 	if (t->path[0])
 		json_str(j, "path", t->path);
 	json_array_begin(j, "pages");
