@@ -68,3 +68,46 @@ describe('GuestSsh.connect', () => {
     });
   }
 });
+
+describe('GuestSsh.exec', () => {
+  it('asks again when the server turns the exec request down (nothing ran), and runs the command once', async () => {
+    const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const parsed = ssh2.utils.parseKey(hostKey.private);
+    if (parsed instanceof Error) throw parsed;
+    const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+    let requests = 0;
+    let ran = 0;
+    const sshServer = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+      client.on('authentication', (context) => (context.method === 'publickey' ? context.accept() : context.reject(['publickey'])));
+      client.on('session', (accept) => {
+        accept().on('exec', (acceptExec, rejectExec) => {
+          requests += 1;
+          // dropbear's answer when it cannot start the session: a failure reply to the request.
+          if (requests === 1) return rejectExec();
+          ran += 1;
+          const channel = acceptExec();
+          channel.write('ok\n');
+          channel.exit(0);
+          channel.end();
+        });
+      });
+      client.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => sshServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const ssh = await GuestSsh.connect({
+        port: (sshServer.address() as net.AddressInfo).port,
+        privateKey: clientKey.private,
+        hostKeyBlob: (Array.isArray(parsed) ? parsed[0]! : parsed).getPublicSSH(),
+        deadline: Date.now() + 30_000,
+        isGuestAlive: () => true,
+      });
+      const result = await ssh.exec('true');
+      expect(result).toMatchObject({ stdout: 'ok\n', exitCode: 0 });
+      expect([requests, ran]).toEqual([2, 1]);
+      ssh.close();
+    } finally {
+      sshServer.close();
+    }
+  });
+});

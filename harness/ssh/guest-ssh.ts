@@ -109,7 +109,16 @@ export class GuestSsh {
     throw new SshConnectionLostError(`could not open SSH to 127.0.0.1:${options.port}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
   }
 
+  /**
+   * Runs one command. An exec request the server turned down ("Unable to exec": dropbear
+   * could not start the session, seen about once in 80 cases when a case's end mark and
+   * after-snapshot channels opened together) ran nothing, so it is asked again.
+   */
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return refusedRetried(() => this.execOnce(command, options));
+  }
+
+  private execOnce(command: string, options: ExecOptions): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     const started = Date.now();
@@ -165,6 +174,10 @@ export class GuestSsh {
    * settles when the channel closes.
    */
   stream(command: string, onData: (chunk: Buffer) => void): Promise<GuestStream> {
+    return refusedRetried(() => this.streamOnce(command, onData));
+  }
+
+  private streamOnce(command: string, onData: (chunk: Buffer) => void): Promise<GuestStream> {
     return new Promise((resolve, reject) => {
       if (this.lostBecause) return reject(this.lostError(this.lostBecause));
       const forgetPending = this.onLost((reason) => reject(this.lostError(reason)));
@@ -198,6 +211,10 @@ export class GuestSsh {
    * is how the harness learns that the kernel killed it.
    */
   converse(command: string, onData: (chunk: Buffer) => void): Promise<GuestConversation> {
+    return refusedRetried(() => this.converseOnce(command, onData));
+  }
+
+  private converseOnce(command: string, onData: (chunk: Buffer) => void): Promise<GuestConversation> {
     return new Promise((resolve, reject) => {
       if (this.lostBecause) return reject(this.lostError(this.lostBecause));
       const forgetPending = this.onLost((reason) => reject(this.lostError(reason)));
@@ -336,5 +353,20 @@ class CappedText {
   }
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/** ssh2's words when the server answers an exec request with failure: nothing was started. */
+const EXEC_REFUSED_RE = /SSH exec failed: Unable to exec$/;
+const EXEC_ATTEMPTS = 3;
+
+async function refusedRetried<T>(open: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      if (attempt >= EXEC_ATTEMPTS || !(error instanceof Error) || !EXEC_REFUSED_RE.test(error.message)) throw error;
+      await sleep(50 * attempt);
+    }
   }
 }
