@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { replaceRegions } from './generated-regions.ts';
 import {
+  cgroupFilesTable,
   dataPatternsText,
   eventFieldKindsTable,
   eventTypesTable,
@@ -35,6 +36,7 @@ export const DOC_FILES: Readonly<Record<string, Readonly<Record<string, Render>>
     'event-field-kinds': eventFieldKindsTable,
     'event-types': eventTypesTable,
     'state-paths': statePathsTable,
+    'cgroup-files': cgroupFilesTable,
     kpageflags: kpageflagsTable,
     features: featuresTable,
   },

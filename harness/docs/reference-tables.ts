@@ -10,6 +10,7 @@ import { TARGET_KIND_NAMES, TARGET_KIND_TRAITS, type TargetKind } from '../injec
 import { TARGET_KNOB_DOCS, TARGET_KNOB_NAMES } from '../inject/target-knobs.ts';
 import { PREPARED_FILL_SEED } from '../inject/targets.ts';
 import { defaultStepTimeoutMs } from '../runner/run-step.ts';
+import { CGROUP_FILES } from '../state/cgroup-files.ts';
 import { KPAGEFLAG_BITS } from '../state/kpageflags.ts';
 import { EVENT_DESCRIPTIONS, EVENT_FIELDS, EVENT_TYPES, FIELD_KIND_DOCS, type FieldKind } from '../suite/event-vocabulary.ts';
 import { KERNEL_FEATURES, FEATURE_NAMES } from '../suite/features.ts';
@@ -155,10 +156,17 @@ export function eventTypesTable(): string {
 }
 
 export function statePathsTable(): string {
-  return table(['path', 'value', 'read from'], STATE_ROOTS.map((root) => {
+  return table(['path', 'value', 'read from'], [...STATE_ROOTS, 'file' as const].map((root) => {
     const doc = STATE_PATH_DOCS[root];
     return [doc.path.split(' / ').map(code).join(' / '), doc.value, doc.source];
   }));
+}
+
+/** The cgroup files a `cgroup.GROUP.FILE` state path names, with their format and what keys they take. */
+export function cgroupFilesTable(): string {
+  const keys = { single: '— (the value)', flat: '`KEY`', nested: '`KEY`, `KEY.SUB`' } as const;
+  const rows = CGROUP_FILES.map((spec) => [code(spec.name), spec.format === 'single' ? 'single value' : spec.format === 'flat' ? 'flat keyed' : 'nested keyed', keys[spec.format], spec.controller ? code(spec.controller) : 'any', spec.what]);
+  return table(['file', 'format', 'path after it', 'controller', 'what'], rows);
 }
 
 export function kpageflagsTable(): string {

@@ -20,6 +20,7 @@ function availability<T extends z.ZodType>(value: T) {
 
 const numberChange = z.object({ before: z.number(), after: z.number(), delta: z.number() });
 const textChange = z.object({ before: z.string().nullable(), after: z.string().nullable() });
+const valueChange = z.object({ before: z.string().nullable(), after: z.string().nullable(), delta: z.number().optional() });
 
 export const stateDiffSchema = z.object({
   meminfo: z.record(z.string(), numberChange),
@@ -33,6 +34,9 @@ export const stateDiffSchema = z.object({
     z.string(),
     availability(z.object({ before: z.array(z.string()), after: z.array(z.string()), set: z.array(z.string()), cleared: z.array(z.string()) })),
   ),
+  // Optional: results written before `file:` and cgroup state have neither.
+  files: z.record(z.string(), valueChange).optional(),
+  cgroups: z.record(z.string(), z.record(z.string(), valueChange)).optional(),
 });
 
 export const injectionRecordSchema = z.object({

@@ -3,9 +3,10 @@ import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
 import type { InjectionRecord } from '../inject/injection.ts';
 import type { PreparedTarget, ReservedTarget } from '../inject/targets.ts';
 import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
-import type { StateSnapshot } from '../state/state-snapshot.ts';
+import type { SnapshotOptions, StateSnapshot } from '../state/state-snapshot.ts';
 import type { KernelFacts, RefValues, SuiteCase } from '../suite/index.ts';
 import type { Guest } from '../vm/guest.ts';
+import type { CaseCgroup } from './steps/cgroup-step.ts';
 
 /** A SIGBUS the helper got: in a step's reply (async false) or as an early-kill event (async true). */
 export interface ObservedSigbus extends SigbusInfo {
@@ -32,6 +33,8 @@ export interface CaseContext {
   injections: InjectionRecord[];
   before: StateSnapshot | null;
   signal?: AbortSignal | undefined;
+  /** Groups the case's `cgroup` steps made so far (steps/cgroup-step.ts), removed at the end on a guest that lives on. */
+  cgroups?: Map<string, CaseCgroup>;
 }
 
 export function refValuesOf(context: Pick<CaseContext, 'targets' | 'helper'>): RefValues {
@@ -51,4 +54,28 @@ export function guestRunner(guest: Guest) {
 
 export function targetPfns(context: Pick<CaseContext, 'targets'>): bigint[] {
   return [...context.targets.values()].map((target) => target.page.pfn);
+}
+
+/**
+ * What a snapshot of this case reads: the targets' pages so far, the files its `file:`
+ * expectations name, and the cgroups its `cgroup` steps make (whether made yet or not: a
+ * group not there yet is simply absent), each with the controllers the case enables for it.
+ */
+export function snapshotOptions(context: Pick<CaseContext, 'targets' | 'testCase'>): SnapshotOptions {
+  const files = new Set<string>();
+  for (const expectation of context.testCase.expectations) {
+    if (expectation.check.kind === 'state' && expectation.check.state.section === 'file') files.add(expectation.check.state.file);
+  }
+  const cgroups = new Map<string, Set<string>>();
+  for (const step of context.testCase.steps) {
+    if (step.action.kind !== 'cgroup') continue;
+    const controllers = cgroups.get(step.action.name) ?? new Set<string>();
+    for (const controller of step.action.controllers) controllers.add(controller);
+    cgroups.set(step.action.name, controllers);
+  }
+  return {
+    pfns: targetPfns(context),
+    files: [...files],
+    cgroups: [...cgroups].map(([name, controllers]) => ({ name, controllers: [...controllers] })),
+  };
 }

@@ -16,11 +16,12 @@ import { formatLocation } from '../suite/problems.ts';
 import type { Guest } from '../vm/guest.ts';
 import type { ConsoleLine } from '../vm/serial-console.ts';
 import { saveCaseLogs } from './artifacts.ts';
-import { guestRunner, refValuesOf, targetPfns, type CaseContext, type ObservedSigbus } from './case-context.ts';
+import { guestRunner, refValuesOf, snapshotOptions, type CaseContext, type ObservedSigbus } from './case-context.ts';
 import type { CaseObservations, TargetAfter } from './expectations/evaluate.ts';
 import { judgeCase, type StepStop, type StepsVerdictInput } from './judge-case.ts';
 import { defaultStepTimeoutMs, runStep } from './run-step.ts';
 import { checkStepOutcome } from './step-outcome.ts';
+import { removeCaseCgroups } from './steps/cgroup-step.ts';
 import type { StepResult } from './step-result.ts';
 import { stepOutputOf } from './step-output.ts';
 import { isTimeout } from '../util/timeout-error.ts';
@@ -160,7 +161,7 @@ async function setUp(options: ExecuteCaseOptions, facts: KernelFacts): Promise<C
   // Without an inject or snapshot step there is no natural "before": take it at the start.
   if (!testCase.steps.some((step) => step.action.kind === 'inject' || step.action.kind === 'snapshot')) {
     try {
-      context.before = await takeSnapshot(guestRunner(guest), {});
+      context.before = await takeSnapshot(guestRunner(guest), snapshotOptions(context));
     } catch (error) {
       setup.stop = infra(`the before snapshot failed: ${errorText(error)}`);
     }
@@ -224,7 +225,7 @@ async function collect(setup: CaseSetup, stop: StepStop | null, options: Execute
     before = context.before;
     try {
       // Side by side: the after snapshot reads /proc and /sys, which the end mark's place in the log does not depend on.
-      const [mark, snapshot] = await Promise.all([kmsg.markInKernelLog(`case-end:${testCase.key}`), before ? takeSnapshot(guestRunner(guest), { pfns: targetPfns(context) }) : Promise.resolve(null)]);
+      const [mark, snapshot] = await Promise.all([kmsg.markInKernelLog(`case-end:${testCase.key}`), before ? takeSnapshot(guestRunner(guest), snapshotOptions(context)) : Promise.resolve(null)]);
       endMark = mark;
       after = snapshot;
       if (before && after) {
@@ -283,6 +284,8 @@ async function tearDown(setup: CaseSetup, collected: Collected, options: Execute
   // Bounded: a guest wedged by the case (an oops holding a lock) never closes the helper's
   // channel, and the verdict must not wait for it (the guest is released after the attempt).
   if (!options.disposable) {
+    // A guest that lives on gets its cgroup tree back as it was: processes to the root, groups removed.
+    if (collected.alive && setup.context?.cgroups?.size) await withDeadline(removeCaseCgroups(options.guest, setup.context), 35_000).catch(() => undefined);
     if (collected.alive && setup.helper && !setup.helper.ended) await withDeadline(setup.helper.close(), 15_000).catch(() => undefined);
     if (setup.ownKmsg) await setup.kmsg?.stop().catch(() => undefined);
   }

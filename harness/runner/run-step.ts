@@ -1,6 +1,7 @@
 import type { Step } from '../suite/index.ts';
 import type { CaseContext } from './case-context.ts';
 import type { StepResult } from './step-result.ts';
+import { runCgroupStep } from './steps/cgroup-step.ts';
 import { runHelperStep } from './steps/helper-steps.ts';
 import { runInjectStep } from './steps/inject-steps.ts';
 import { runShellStep } from './steps/shell-steps.ts';
@@ -56,5 +57,7 @@ export function runStep(context: CaseContext, step: Step, timeoutMs: number): Pr
       return runShellStep(context, action, timeoutMs);
     case 'snapshot':
       return runSnapshotStep(context);
+    case 'cgroup':
+      return runCgroupStep(context, action, timeoutMs);
   }
 }

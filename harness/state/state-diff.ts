@@ -12,6 +12,13 @@ export interface TextChange {
   after: string | null;
 }
 
+/** A value read as text (a `file:` file, a cgroup file's key): null where it was absent; delta when both are whole numbers. */
+export interface ValueChange {
+  before: string | null;
+  after: string | null;
+  delta?: number;
+}
+
 export interface PageChange {
   before: string[];
   after: string[];
@@ -30,6 +37,13 @@ export interface StateDiff {
   hugepages: Record<string, Record<string, Partial<Record<keyof HugepagePool, NumberChange>>>>;
   memoryBlocks: Record<string, { state?: TextChange; validZones?: TextChange; present?: TextChange }>;
   pages: Record<string, Availability<PageChange>>;
+  /** `file:` files that changed (or could be read on one side only), by path. Absent in results written before files were read. */
+  files?: Record<string, ValueChange>;
+  /**
+   * The case's cgroups: per group, the values that changed, keyed `FILE` (single value) or
+   * `FILE.KEY` (`memory.stat.anon`), and `present` when the group came or went.
+   */
+  cgroups?: Record<string, Record<string, ValueChange>>;
 }
 
 function change(before: number, after: number): NumberChange | undefined {
@@ -113,5 +127,53 @@ export function diffSnapshots(before: StateSnapshot, after: StateSnapshot): Stat
       cleared: b.value.names.filter((n) => !a.value.names.includes(n)),
     });
   }
-  return { meminfo, tainted, memoryFailure, hugepages, memoryBlocks, pages };
+  return { meminfo, tainted, memoryFailure, hugepages, memoryBlocks, pages, files: diffFiles(before, after), cgroups: diffCgroups(before, after) };
+}
+
+const WHOLE = /^-?\d+$/;
+
+/** before → after of two texts, with the delta when both are whole numbers; undefined when equal. */
+export function valueChange(before: string | null, after: string | null): ValueChange | undefined {
+  if (before === after) return undefined;
+  const change: ValueChange = { before, after };
+  if (before !== null && after !== null && WHOLE.test(before) && WHOLE.test(after)) change.delta = Number(after) - Number(before);
+  return change;
+}
+
+function diffFiles(before: StateSnapshot, after: StateSnapshot): Record<string, ValueChange> {
+  const out: Record<string, ValueChange> = {};
+  for (const file of new Set([...Object.keys(before.files ?? {}), ...Object.keys(after.files ?? {})])) {
+    const read = (snapshot: StateSnapshot): string | null => {
+      const entry = snapshot.files?.[file];
+      return entry?.available ? entry.value.text : null;
+    };
+    const change = valueChange(read(before), read(after));
+    if (change) out[file] = change;
+  }
+  return out;
+}
+
+/** The key a cgroup value is diffed and reported under: the file alone for a single value. */
+export function cgroupValueKey(file: string, key: string): string {
+  return key === '' ? file : `${file}.${key}`;
+}
+
+function diffCgroups(before: StateSnapshot, after: StateSnapshot): Record<string, Record<string, ValueChange>> {
+  const out: Record<string, Record<string, ValueChange>> = {};
+  for (const group of new Set([...Object.keys(before.cgroups ?? {}), ...Object.keys(after.cgroups ?? {})])) {
+    const b = before.cgroups?.[group];
+    const a = after.cgroups?.[group];
+    const entry: Record<string, ValueChange> = {};
+    if (!b || !a) entry['present'] = { before: b ? 'present' : null, after: a ? 'present' : null };
+    for (const file of new Set([...Object.keys(b?.files ?? {}), ...Object.keys(a?.files ?? {})])) {
+      const fb = b?.files[file] ?? {};
+      const fa = a?.files[file] ?? {};
+      for (const key of new Set([...Object.keys(fb), ...Object.keys(fa)])) {
+        const change = valueChange(fb[key] ?? null, fa[key] ?? null);
+        if (change) entry[cgroupValueKey(file, key)] = change;
+      }
+    }
+    if (Object.keys(entry).length > 0) out[group] = entry;
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { available, notAvailable, type Availability } from './availability.ts';
+import { CGROUP_ROOT, parseCgroupLine } from './cgroup-files.ts';
 import { kpageflagNames } from './kpageflags.ts';
-import { snapshotCommand } from './snapshot-command.ts';
+import { FILE_READ_LIMIT, snapshotCommand, type SnapshotExtras } from './snapshot-command.ts';
 
 export const MEMORY_FAILURE_COUNTERS = ['total', 'ignored', 'failed', 'delayed', 'recovered'] as const;
 export type MemoryFailureCounter = (typeof MEMORY_FAILURE_COUNTERS)[number];
@@ -29,6 +30,18 @@ export interface PageState {
   names: string[];
 }
 
+/** A file a `file:` expectation names, as read: its text without the trailing newline. */
+export interface FileRead {
+  text: string;
+  /** Longer than FILE_READ_LIMIT bytes: `text` is its first FILE_READ_LIMIT characters. */
+  truncated: boolean;
+}
+
+/** A cgroup that existed at the snapshot: each file read, by name, as parseCgroupLine keys it. */
+export interface CgroupState {
+  files: Record<string, Record<string, string>>;
+}
+
 /** What the kernel showed of its memory at one moment. */
 export interface StateSnapshot {
   /** /proc/meminfo in kB (or pages for HugePages_* counts), by field name. */
@@ -41,17 +54,25 @@ export interface StateSnapshot {
   memoryBlocks: Record<string, MemoryBlockState>;
   /** Keyed by PFN as lowercase hex "0x…". */
   pages: Record<string, Availability<PageState>>;
+  /** The files asked for (SnapshotExtras.files), by path: not available when missing or unreadable. */
+  files: Record<string, Availability<FileRead>>;
+  /** The cgroups asked for that existed, by name (`cg0`, `outer/inner`). */
+  cgroups: Record<string, CgroupState>;
 }
 
 export type GuestRunner = (command: string) => Promise<{ stdout: string; exitCode: number | null; stderr: string }>;
 
-export async function takeSnapshot(run: GuestRunner, options: { pfns?: readonly bigint[] } = {}): Promise<StateSnapshot> {
-  const result = await run(snapshotCommand(options.pfns ?? []));
-  return parseSnapshot(result.stdout, options.pfns ?? []);
+export interface SnapshotOptions extends SnapshotExtras {
+  pfns?: readonly bigint[];
+}
+
+export async function takeSnapshot(run: GuestRunner, options: SnapshotOptions = {}): Promise<StateSnapshot> {
+  const result = await run(snapshotCommand(options.pfns ?? [], options));
+  return parseSnapshot(result.stdout, options.pfns ?? [], options);
 }
 
 /** Parses the `path:value` lines of snapshotCommand; unknown lines are ignored, not trusted. */
-export function parseSnapshot(output: string, pfns: readonly bigint[]): StateSnapshot {
+export function parseSnapshot(output: string, pfns: readonly bigint[], extras: SnapshotExtras = {}): StateSnapshot {
   const meminfo: Record<string, number> = {};
   const values = new Map<string, string>();
   const nodes: Record<string, NodeState> = {};
@@ -60,6 +81,10 @@ export function parseSnapshot(output: string, pfns: readonly bigint[]): StateSna
   const node = (name: string): NodeState =>
     (nodes[name] ??= { memoryFailure: notAvailable('no memory_failure stats in this kernel'), hugepages: {}, blocks: [] });
   const block = (name: string): MemoryBlockState => (memoryBlocks[name] ??= { state: 'unknown', validZones: null, removable: null });
+  const cgroups: Record<string, CgroupState> = {};
+  const wantedGroups = new Set((extras.cgroups ?? []).map((group) => group.name));
+  const fileLines = new Map<number, string[]>();
+  const fileEnds = new Map<number, 'end' | 'missing' | 'error'>();
 
   for (const line of output.split('\n')) {
     let match: RegExpExecArray | null;
@@ -87,6 +112,18 @@ export function parseSnapshot(output: string, pfns: readonly bigint[]): StateSna
       pages[match[1]!] = raw.length === 16
         ? available({ flags: `0x${BigInt(`0x${raw}`).toString(16)}`, names: kpageflagNames(BigInt(`0x${raw}`)) })
         : notAvailable('PFN beyond the end of /proc/kpageflags');
+    } else if ((match = /^cgroupdir:([a-z0-9_/-]+)$/.exec(line))) {
+      if (wantedGroups.has(match[1]!)) cgroups[match[1]!] ??= { files: {} };
+    } else if (line.startsWith(`${CGROUP_ROOT}/`) && (match = /^\/sys\/fs\/cgroup\/([a-z0-9_/-]+)\/([A-Za-z0-9_.]+):(.*)$/.exec(line))) {
+      if (!wantedGroups.has(match[1]!)) continue;
+      const group = (cgroups[match[1]!] ??= { files: {} });
+      Object.assign((group.files[match[2]!] ??= {}), parseCgroupLine(match[3]!));
+    } else if ((match = /^filedata:(\d+):(.*)$/.exec(line))) {
+      const lines = fileLines.get(Number(match[1])) ?? [];
+      lines.push(match[2]!);
+      fileLines.set(Number(match[1]), lines);
+    } else if ((match = /^file(end|missing|error):(\d+)$/.exec(line))) {
+      fileEnds.set(Number(match[2]), match[1] as 'end' | 'missing' | 'error');
     } else if ((match = /^(\/[^:]+):(.*)$/.exec(line))) {
       values.set(match[1]!, match[2]!.trim());
     }
@@ -107,5 +144,22 @@ export function parseSnapshot(output: string, pfns: readonly bigint[]): StateSna
     nodes,
     memoryBlocks,
     pages,
+    files: readFiles(extras.files ?? [], fileLines, fileEnds),
+    cgroups,
   };
+}
+
+function readFiles(files: readonly string[], lines: ReadonlyMap<number, string[]>, ends: ReadonlyMap<number, 'end' | 'missing' | 'error'>): Record<string, Availability<FileRead>> {
+  const out: Record<string, Availability<FileRead>> = {};
+  files.forEach((file, index) => {
+    const end = ends.get(index);
+    if (end === 'missing') out[file] = notAvailable(`${file} does not exist`);
+    else if (end === 'error') out[file] = notAvailable(`${file} exists but could not be read (a read error, or no answer within the read timeout)`);
+    else if (end !== 'end') out[file] = notAvailable(`${file} was not read (the snapshot's output stopped early)`);
+    else {
+      const text = (lines.get(index) ?? []).join('\n');
+      out[file] = available(text.length > FILE_READ_LIMIT ? { text: text.slice(0, FILE_READ_LIMIT), truncated: true } : { text, truncated: false });
+    }
+  });
+  return out;
 }

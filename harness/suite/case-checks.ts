@@ -9,6 +9,7 @@ import { excludedByParameters } from './requirements.ts';
 import type { SigbusMatcher } from './sigbus.ts';
 import type { ParsedStep, StepOutcome } from './step-schema.ts';
 import { checkTargetKnobUse } from './target-checks.ts';
+import { checkCgroups } from './cgroup-checks.ts';
 import { checkTopologySteps } from './topology-checks.ts';
 import type { PathIssue } from './validate.ts';
 
@@ -114,6 +115,7 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
   });
   issues.push(...checkTargetKnobUse(steps, expectations));
   issues.push(...checkTopologySteps(steps, guest));
+  issues.push(...checkCgroups(steps, expectations));
   return issues;
 }
 

@@ -6,7 +6,7 @@ import { AT_LEAST_ONE, countSchema, type NumberMatcher } from './number-matcher.
 import type { SourceLocation } from './problems.ts';
 import type { Requirement } from './requirement-schema.ts';
 import { sigbusSchema, type SigbusMatcher } from './sigbus.ts';
-import { looksLikeStatePath, parseStateCheck, STATE_ROOTS, type StateCheck } from './state-expectation.ts';
+import { FILE_CHECK_KEYS, looksLikeStatePath, parseFileCheck, parseStateCheck, STATE_ROOTS, type StateCheck } from './state-expectation.ts';
 import { isPlainObject } from './unknown-keys.ts';
 import { forwardIssues, parseInside, unknownKeyMessage, validate } from './validate.ts';
 
@@ -43,7 +43,7 @@ export interface Expectation {
 
 export type ParsedExpectation = Omit<Expectation, 'index' | 'location' | 'text'>;
 
-const KIND_KEYS = ['event', 'sigbus', 'helper', 'target', 'crash'] as const;
+const KIND_KEYS = ['event', 'sigbus', 'helper', 'target', 'crash', 'file'] as const;
 const MODIFIERS = ['when', 'xfail'];
 
 const HELPER_OUTCOMES = {
@@ -98,8 +98,9 @@ export const expectationSchema = z.unknown().transform((value, ctx): ParsedExpec
   }
   const key = kinds[0]!;
   if (key === 'event') return eventExpectation(value, ctx);
+  if (key === 'file') return fileExpectation(value, ctx);
   if (looksLikeStatePath(key)) return stateExpectation(key, value, ctx);
-  return otherExpectation(key as Exclude<(typeof KIND_KEYS)[number], 'event'>, value, ctx);
+  return otherExpectation(key as Exclude<(typeof KIND_KEYS)[number], 'event' | 'file'>, value, ctx);
 });
 
 function eventExpectation(value: Record<string, unknown>, ctx: Ctx): ParsedExpectation {
@@ -120,6 +121,17 @@ function stateExpectation(key: string, value: Record<string, unknown>, ctx: Ctx)
   const rest = parseInside(stateModifiersSchema, pick(value, allowed.slice(1)), ctx);
   if (!parsed.check || rest === z.NEVER) return z.NEVER;
   return { check: { kind: 'state', path: key, state: parsed.check }, when: rest.when ?? null, xfail: rest.xfail ?? null, ifAvailable: rest.ifAvailable ?? false };
+}
+
+/** `file: /proc/sys/vm/nr_hugepages` with equals, matches, before, delta: a state check on any /proc or /sys file. */
+function fileExpectation(value: Record<string, unknown>, ctx: Ctx): ParsedExpectation {
+  const allowed = [...FILE_CHECK_KEYS, ...MODIFIERS, 'ifAvailable'];
+  for (const other of Object.keys(value)) if (!allowed.includes(other)) ctx.addIssue({ code: 'custom', path: [other], params: { part: 'key' }, message: unknownKeyMessage(other, allowed) });
+  const parsed = parseFileCheck(pick(value, FILE_CHECK_KEYS));
+  forwardIssues(ctx, parsed.issues);
+  const rest = parseInside(stateModifiersSchema, pick(value, [...MODIFIERS, 'ifAvailable']), ctx);
+  if (!parsed.check || rest === z.NEVER) return z.NEVER;
+  return { check: { kind: 'state', path: `file ${value['file'] as string}`, state: parsed.check }, when: rest.when ?? null, xfail: rest.xfail ?? null, ifAvailable: rest.ifAvailable ?? false };
 }
 
 function otherExpectation(key: 'sigbus' | 'helper' | 'target' | 'crash', value: Record<string, unknown>, ctx: Ctx): ParsedExpectation {

@@ -4,6 +4,15 @@ import { METHOD_TRAITS, taintMethodMayAdd } from '../inject/method-traits.ts';
 import { TARGET_KIND_TRAITS } from '../inject/target-kind-traits.ts';
 import type { Requirement } from './requirement-schema.ts';
 import type { Step } from './step-schema.ts';
+import type { CgroupController } from '../state/cgroup-files.ts';
+
+/** The config option that builds each controller a `cgroup` step can enable. */
+const CGROUP_CONTROLLER_CONFIG: Readonly<Record<CgroupController, string>> = {
+  memory: 'CONFIG_MEMCG',
+  hugetlb: 'CONFIG_CGROUP_HUGETLB',
+  pids: 'CONFIG_CGROUP_PIDS',
+  cpuset: 'CONFIG_CPUSETS',
+};
 
 /**
  * Requirements a case has by what its steps do (the `needs` of its methods and target kinds in
@@ -37,6 +46,7 @@ export function impliedRequirements(steps: readonly Step[]): Requirement[] {
       if (action.op === 'remove') add({ config: { CONFIG_MEMORY_HOTREMOVE: Y } }, 'dimm remove');
     } else if (action.kind === 'virtioMem') add({ config: { CONFIG_VIRTIO_MEM: YM } }, 'virtioMem');
     else if (action.kind === 'migrate') add({ config: { CONFIG_NUMA: Y, CONFIG_MIGRATION: Y } }, 'migrate');
+    else if (action.kind === 'cgroup') add({ config: { CONFIG_CGROUPS: Y, ...Object.fromEntries(action.controllers.map((controller) => [CGROUP_CONTROLLER_CONFIG[controller], Y])) } }, `cgroup ${action.name}`);
     if (action.kind === 'target' && action.placement?.node !== undefined) add({ config: { CONFIG_NUMA: Y } }, `target on node ${action.placement.node}`);
   }
   return out;

@@ -1,6 +1,7 @@
 import type { TaintFlag } from '../kernel-log/crash/taint.ts';
 import { TAINT_FLAGS } from '../kernel-log/crash/taint.ts';
 import { normaliseHex, type Hex } from '../kernel-log/events/pfn.ts';
+import { CGROUP_NAME, CGROUP_ROOT, resolveCgroupPath, type CgroupController } from '../state/cgroup-files.ts';
 import { KPAGEFLAG_BITS } from '../state/kpageflags.ts';
 import { MEMORY_FAILURE_COUNTERS, type MemoryFailureCounter } from '../state/state-snapshot.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -16,6 +17,9 @@ export type BlockRef = { kind: 'name'; name: string } | { kind: 'target'; target
 /** A page by target (its PFN when prepared) or by literal PFN. */
 export type PageRef = { kind: 'target'; target: string } | { kind: 'pfn'; pfn: Hex };
 
+/** A value read as text, compared as a number (`4096`, `at least 4096`) or as the exact text (`max`). */
+export type ReadingMatcher = { kind: 'number'; matcher: NumberMatcher } | { kind: 'text'; text: string };
+
 /**
  * One check on the state diff (harness/state/state-diff.ts), keyed by a path into it.
  * Numbers are deltas (after - before); the diff omits unchanged values, so absent is 0.
@@ -26,13 +30,21 @@ export type StateCheck =
   | { section: 'hugepages'; node: NodeSelector; size: string; field: 'nr' | 'free' | 'surplus'; delta: NumberMatcher }
   | { section: 'memoryBlocks'; block: BlockRef; field: MemoryBlockField; before: string | null; after: string | null }
   | { section: 'tainted'; added: TaintFlag[]; removed: TaintFlag[] }
-  | { section: 'pages'; page: PageRef; set: string[]; cleared: string[]; has: string[]; lacks: string[] };
+  | { section: 'pages'; page: PageRef; set: string[]; cleared: string[]; has: string[]; lacks: string[] }
+  /**
+   * A cgroup file's value (harness/state/cgroup-files.ts): `key` '' for a single-value file,
+   * else its key (`anon`, `total.N0`). Any of delta (after - before), the value before and the
+   * value after; the scalar form is a delta.
+   */
+  | { section: 'cgroup'; group: string; file: string; key: string; controller: CgroupController | null; delta: NumberMatcher | null; before: ReadingMatcher | null; after: ReadingMatcher | null }
+  /** `file: PATH` (under /proc or /sys): its text after (`equals`, `matches`), before (`before`), the delta of its number. */
+  | { section: 'file'; file: string; equals: string | null; matches: string | null; delta: NumberMatcher | null; before: string | null };
 
 /** What a memoryBlocks path reads of a block: sysfs `state`, `valid_zones`, `removable` ('1' or '0'), or whether it exists. */
 export const MEMORY_BLOCK_FIELDS = ['state', 'validZones', 'removable', 'present'] as const;
 export type MemoryBlockField = (typeof MEMORY_BLOCK_FIELDS)[number];
 
-export const STATE_ROOTS = ['meminfo', 'memoryFailure', 'hugepages', 'memoryBlocks', 'tainted', 'pages'] as const;
+export const STATE_ROOTS = ['meminfo', 'memoryFailure', 'hugepages', 'memoryBlocks', 'tainted', 'pages', 'cgroup'] as const;
 export type StateRoot = (typeof STATE_ROOTS)[number];
 
 /** What a hugepages path reads of a pool: sysfs `nr_hugepages`, `free_hugepages`, `surplus_hugepages`. */
@@ -62,7 +74,18 @@ export const STATE_PATH_DOCS = {
     value: '`{ set: [hwpoison], cleared: [buddy], has: [...], lacks: [...] }`: [kpageflags names](#kpageflags-names) newly set, newly cleared, present after, absent after',
     source: "`/proc/kpageflags` at the page's PFN (`$t0`: the target's, as prepared or as a `migrate` moved it)",
   },
-} as const satisfies Record<StateRoot, { path: string; value: string; source: string }>;
+  cgroup: {
+    path: 'cgroup.GROUP.FILE / cgroup.GROUP.FILE.KEY',
+    value:
+      'delta (`+2097152`, `at least 4096`), or `{ before, after, delta }` (each optional; `before`/`after` a number, `at least N`, or the exact text such as `max`); `GROUP` a group a [`cgroup` step](#cgroups) makes, `FILE` one of the [cgroup files](#cgroups) (`memory.current`, `hugetlb.2MB.current`), `KEY` a key of a keyed file (`memory.stat.anon`, `memory.events.oom`, `hugetlb.2MB.numa_stat.total`, `.total.N0`)',
+    source: `\`${CGROUP_ROOT}/GROUP/FILE\` (a file or key the kernel lacks, or a controller not enabled: not available)`,
+  },
+  file: {
+    path: 'file: /proc/… / file: /sys/…',
+    value: "`equals: '4'` (the text after, trimmed), `matches: REGEX` (after), `before: '0'` (the text before), `delta: +1` (its number after - before): [any file](#any-file)",
+    source: 'the file, read whole (up to 4 KiB) in both snapshots',
+  },
+} as const satisfies Record<StateRoot | 'file', { path: string; value: string; source: string }>;
 
 /** Whether an expectation key is meant as a state path (then its problems are about the path). */
 export function looksLikeStatePath(key: string): boolean {
@@ -109,6 +132,8 @@ export function parseStateCheck(key: string, value: unknown): Parsed {
       return parts.length === 1 ? parseTaintCheck(value) : keyProblem("'tainted' has no sub-paths; write tainted: { added: [M] }");
     case 'pages':
       return parsePageCheck(parts, value, keyProblem);
+    case 'cgroup':
+      return parseCgroupCheck(parts, value, keyProblem);
     default:
       return keyProblem(`unknown state path '${key}' (roots: ${STATE_ROOTS.join(', ')})`);
   }
@@ -203,3 +228,113 @@ function parsePageCheck(parts: string[], value: unknown, keyProblem: (m: string)
   if (issues.length === 0 && keys.every((key) => lists[key].length === 0)) issues.push({ path: [], message: 'name at least one flag under set, cleared, has or lacks' });
   return issues.length > 0 ? { issues } : { check: { section: 'pages', page, ...lists }, issues: [] };
 }
+
+function parseCgroupCheck(parts: string[], value: unknown, keyProblem: (m: string) => Parsed): Parsed {
+  const group = parts[1] ?? '';
+  if (!CGROUP_NAME.test(group)) return keyProblem(`expected cgroup.GROUP.FILE[.KEY] with GROUP a cgroup step's name (cg0, outer/inner), got '${parts.join('.')}'`);
+  if (parts.length < 3) return keyProblem(`name a file of ${group}: cgroup.${group}.memory.current, cgroup.${group}.memory.stat.anon, cgroup.${group}.hugetlb.2MB.current`);
+  const resolved = resolveCgroupPath(parts.slice(2));
+  if (typeof resolved === 'string') return keyProblem(resolved);
+  const base = { section: 'cgroup' as const, group, file: resolved.file, key: resolved.key, controller: resolved.spec.controller };
+  if (typeof value === 'number' || typeof value === 'string') {
+    const delta = parseNumberMatcher(value, { none: false });
+    if (typeof delta === 'string') return fail(`${delta}; or { before: ..., after: ... } for the values themselves`);
+    return { check: { ...base, delta, before: null, after: null }, issues: [] };
+  }
+  if (!isPlainObject(value)) return fail('expected a delta (+4096, at least 4096) or { before: ..., after: ..., delta: ... }');
+  const keys = ['before', 'after', 'delta'];
+  const issues: PathIssue[] = [];
+  for (const key of Object.keys(value)) if (!keys.includes(key)) issues.push({ path: [key], part: 'key', message: `unknown key '${key}' (expected ${keys.join(', ')})${didYouMean(key, keys)}` });
+  const reading = (key: 'before' | 'after'): ReadingMatcher | null => {
+    const raw = value[key];
+    if (raw === undefined) return null;
+    const parsed = parseReadingMatcher(raw);
+    if (typeof parsed === 'string') issues.push({ path: [key], message: parsed });
+    return typeof parsed === 'string' ? null : parsed;
+  };
+  const before = reading('before');
+  const after = reading('after');
+  let delta: NumberMatcher | null = null;
+  if (value['delta'] !== undefined) {
+    const parsed = parseNumberMatcher(value['delta'], { none: false });
+    if (typeof parsed === 'string') issues.push({ path: ['delta'], message: parsed });
+    else delta = parsed;
+  }
+  if (issues.length === 0 && keys.every((key) => value[key] === undefined)) issues.push({ path: [], message: 'give before:, after:, delta: or a combination' });
+  return issues.length > 0 ? { issues } : { check: { ...base, delta, before, after }, issues: [] };
+}
+
+/** `4096`, `'at least 4096'` (a number matcher), else the exact text (`max`). */
+export function parseReadingMatcher(value: unknown): ReadingMatcher | string {
+  if (typeof value === 'number') {
+    const matcher = parseNumberMatcher(value, { none: false });
+    return typeof matcher === 'string' ? matcher : { kind: 'number', matcher };
+  }
+  if (typeof value !== 'string' || value.trim() === '') return 'expected a number (4096), a bound (at least 4096) or the exact text (max)';
+  const matcher = parseNumberMatcher(value, { none: false });
+  return typeof matcher === 'string' ? { kind: 'text', text: value.trim() } : { kind: 'number', matcher };
+}
+
+/** Files a read could block on or that are not text: a snapshot must never wait on one, nor steal the kernel log. */
+const UNREADABLE_FILES = [/^\/proc\/kmsg$/, /^\/proc\/kcore$/, /^\/proc\/sysrq-trigger$/, /\/trace_pipe(_raw)?$/, /^\/sys\/kernel\/(debug\/)?tracing\/per_cpu\//];
+
+/** Why a `file:` path is not one the snapshot reads, or null: absolute, under /proc or /sys, no `..`, no glob. */
+export function fileStateProblem(file: string): string | null {
+  if (!file.startsWith('/')) return `expected an absolute path under /proc or /sys, got '${file}'`;
+  if (!/^\/(proc|sys)\//.test(file)) return `only files under /proc and /sys are read as state, got '${file}' (check other files with a shell step)`;
+  const segments = file.split('/').slice(1);
+  if (segments.some((segment) => segment === '..' || segment === '.' || segment === '')) return `'${file}': write the path without '.', '..' or '//' segments or a trailing '/'`;
+  if (!/^[A-Za-z0-9_./:+@,=-]+$/.test(file)) return `'${file}': a path of letters, digits and _ . / : + @ , = - only (no spaces, quotes or globs)`;
+  if (file.length > 255) return `'${file}' is longer than 255 characters`;
+  if (UNREADABLE_FILES.some((pattern) => pattern.test(file))) return `${file} is not read as state: reading it blocks or consumes what it reads`;
+  return null;
+}
+
+/**
+ * A `file:` item's own keys (its modifiers aside): `file`, and at least one of `equals`,
+ * `matches`, `before` (texts, trimmed: the file as read, without its trailing newline) and
+ * `delta` (after - before of the number the file holds).
+ */
+export function parseFileCheck(value: Record<string, unknown>): Parsed {
+  const issues: PathIssue[] = [];
+  const file = value['file'];
+  if (typeof file !== 'string') return fail('expected a path under /proc or /sys, e.g. file: /proc/sys/vm/nr_hugepages', ['file']);
+  const problem = fileStateProblem(file);
+  if (problem) issues.push({ path: ['file'], message: problem });
+  const text = (key: 'equals' | 'before'): string | null => {
+    const raw = value[key];
+    if (raw === undefined) return null;
+    if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+    if (typeof raw === 'string') return raw.trim();
+    issues.push({ path: [key], message: `expected the file's text, e.g. ${key}: '4'` });
+    return null;
+  };
+  const equals = text('equals');
+  const before = text('before');
+  let matches: string | null = null;
+  if (value['matches'] !== undefined) {
+    const raw = value['matches'];
+    if (typeof raw !== 'string') issues.push({ path: ['matches'], message: 'expected a regex' });
+    else {
+      try {
+        new RegExp(raw, 'm');
+        matches = raw;
+      } catch (error) {
+        issues.push({ path: ['matches'], message: `bad regex: ${error instanceof Error ? error.message : String(error)}` });
+      }
+    }
+  }
+  let delta: NumberMatcher | null = null;
+  if (value['delta'] !== undefined) {
+    const parsed = parseNumberMatcher(value['delta'], { none: false });
+    if (typeof parsed === 'string') issues.push({ path: ['delta'], message: parsed });
+    else delta = parsed;
+  }
+  if (issues.length === 0 && equals === null && matches === null && before === null && delta === null) {
+    issues.push({ path: ['file'], message: "say what to check: equals: '4', matches: REGEX, before: '0' and/or delta: +1" });
+  }
+  return issues.length > 0 ? { issues } : { check: { section: 'file', file, equals, matches, delta, before }, issues: [] };
+}
+
+/** The keys a `file:` item takes besides its modifiers. */
+export const FILE_CHECK_KEYS = ['file', 'equals', 'matches', 'before', 'delta'] as const;

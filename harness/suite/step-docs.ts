@@ -107,6 +107,12 @@ export const STEP_DOCS: Readonly<Record<StepKind, StepDoc>> = {
     forms: ['snapshot: before'],
     does: 'takes the "before" [state](#state) snapshot here, with the pages of the targets prepared so far (one per case). Default: just before the first `inject`, or at the start of a case with no `inject`; "after" is taken after the last step',
   },
+  cgroup: {
+    forms: ['cgroup: { name: cg0, controllers: [memory, hugetlb], procs: [helper] }', "cgroup: { name: cg0, controllers: [memory], set: { memory.max: 64M, memory.oom.group: 1 } }", 'cgroup: { name: outer/inner, controllers: [hugetlb], procs: [helper] }'],
+    does:
+      'makes a [cgroup](#cgroups) v2 group under `/sys/fs/cgroup` (`runCgroupStep`; cgroup2 is mounted there first if it is not), enables `controllers` in the `cgroup.subtree_control` of the root and of every ancestor, writes `set` to its files in order, then moves `procs` (`helper`: the guest helper, so the targets it maps after this are charged to the group) into its `cgroup.procs`. ' +
+      'A later step on the same group changes it (more controllers, settings, processes). Its files are then [state](#state): `cgroup.cg0.memory.current`',
+  },
 };
 
 export const OUTCOME_FIELD_DOCS: Readonly<Record<OutcomeField, OutcomeFieldDoc>> = {

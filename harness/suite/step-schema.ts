@@ -14,6 +14,7 @@ import type { SourceLocation } from './problems.ts';
 import type { Requirement } from './requirement-schema.ts';
 import { sigbusSchema, type SigbusMatcher } from './sigbus.ts';
 import type { BlockRef } from './state-expectation.ts';
+import { cgroupStepSchema, type CgroupAction } from './cgroup-schema.ts';
 import { isPlainObject } from './unknown-keys.ts';
 import { forwardIssues, parseInside, unknownKeyMessage } from './validate.ts';
 import { parseValueRef } from './value-ref.ts';
@@ -64,7 +65,9 @@ export type StepAction =
   | { kind: 'sysctl'; settings: Array<{ key: string; value: string }> }
   | { kind: 'sleep'; ms: number }
   /** takes the "before" state snapshot here instead of just before the first inject */
-  | { kind: 'snapshot' };
+  | { kind: 'snapshot' }
+  /** runCgroupStep: a cgroup v2 group made (or changed), its controllers enabled, files set, processes moved in */
+  | CgroupAction;
 
 export type StepKind = StepAction['kind'];
 
@@ -322,6 +325,7 @@ export const STEP_KINDS: Readonly<Record<StepKind, KindSpec>> = {
   ),
   sleep: kind(durationSchema, (ms) => ({ kind: 'sleep', ms })),
   snapshot: kind(z.literal('before'), () => ({ kind: 'snapshot' })),
+  cgroup: kind(cgroupStepSchema, (action) => action, ['ok', 'errno'], { ok: true }),
 };
 
 export const STEP_KIND_NAMES = Object.keys(STEP_KINDS) as StepKind[];

@@ -1,5 +1,8 @@
 import { TAINT_FLAGS } from '../../kernel-log/crash/taint.ts';
+import { CGROUP_ROOT } from '../../state/cgroup-files.ts';
+import type { StateSnapshot } from '../../state/state-snapshot.ts';
 import { describeNumberMatcher, numberMatches, type NumberMatcher, type StateCheck } from '../../suite/index.ts';
+import type { ReadingMatcher } from '../../suite/state-expectation.ts';
 import { signed } from './describe.ts';
 import { failed, notAvailable, passed, type CaseObservations, type ExpectationOutcome } from './expectation-outcome.ts';
 
@@ -90,5 +93,100 @@ export function evaluateStateExpectation(path: string, check: StateCheck, observ
         change,
       );
     }
+    case 'cgroup':
+      return evaluateCgroupCheck(path, check, observations);
+    case 'file':
+      return evaluateFileCheck(check, observations);
   }
+}
+
+type Read = { value: string } | { missing: string };
+
+function readCgroup(snapshot: StateSnapshot | null, check: Extract<StateCheck, { section: 'cgroup' }>, when: 'before' | 'after'): Read {
+  const group = snapshot?.cgroups?.[check.group];
+  if (!group) {
+    return { missing: when === 'before' ? `cgroup ${check.group} did not exist at the before snapshot (take it after the cgroup step: snapshot: before)` : `cgroup ${check.group} did not exist at the end of the case` };
+  }
+  const file = group.files[check.file];
+  if (!file) return { missing: `${CGROUP_ROOT}/${check.group}/${check.file} ${when === 'before' ? 'was not there at the before snapshot' : 'does not exist on this kernel'}${check.controller ? ` (or the ${check.controller} controller is not enabled for ${check.group})` : ''}` };
+  const value = file[check.key];
+  return value === undefined ? { missing: `${check.file} has no key '${check.key}' on this kernel` } : { value };
+}
+
+function asNumber(text: string): number | null {
+  return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text.trim()) : null;
+}
+
+function readingMatches(matcher: ReadingMatcher, text: string): boolean {
+  if (matcher.kind === 'text') return text.trim() === matcher.text;
+  const value = asNumber(text);
+  return value !== null && numberMatches(matcher.matcher, value);
+}
+
+function describeReading(matcher: ReadingMatcher): string {
+  return matcher.kind === 'text' ? `'${matcher.text}'` : describeNumberMatcher(matcher.matcher);
+}
+
+/** `cgroup.GROUP.FILE[.KEY]`: read from both snapshots (not the diff, which lists changes only). */
+function evaluateCgroupCheck(path: string, check: Extract<StateCheck, { section: 'cgroup' }>, observations: CaseObservations): ExpectationOutcome {
+  const needBefore = check.delta !== null || check.before !== null;
+  const needAfter = check.delta !== null || check.after !== null;
+  const before = readCgroup(observations.before, check, 'before');
+  const after = readCgroup(observations.after, check, 'after');
+  if (needAfter && 'missing' in after) return notAvailable(`${path}: ${after.missing}`);
+  if (needBefore && 'missing' in before) return notAvailable(`${path}: ${before.missing}`);
+  const b = 'value' in before ? before.value : null;
+  const a = 'value' in after ? after.value : null;
+  const actual: { before: string | null; after: string | null; delta?: number } = { before: b, after: a };
+  const problems: string[] = [];
+  if (check.delta !== null) {
+    const nb = asNumber(b!);
+    const na = asNumber(a!);
+    if (nb === null || na === null) problems.push(`a delta needs numbers, it read '${b}' → '${a}'`);
+    else {
+      actual.delta = na - nb;
+      if (!numberMatches(check.delta, actual.delta)) problems.push(`expected a change by ${check.delta.op === 'eq' ? signed(check.delta.value) : describeNumberMatcher(check.delta)}, it changed by ${signed(actual.delta)}${actual.delta === 0 ? ' (unchanged)' : ''}`);
+    }
+  }
+  if (check.before !== null && !readingMatches(check.before, b!)) problems.push(`expected ${describeReading(check.before)} before, it read ${b}`);
+  if (check.after !== null && !readingMatches(check.after, a!)) problems.push(`expected ${describeReading(check.after)} after, it read ${a}`);
+  if (problems.length === 0) return passed(actual);
+  const expected = { ...(check.before ? { before: describeReading(check.before) } : {}), ...(check.after ? { after: describeReading(check.after) } : {}), ...(check.delta ? { delta: check.delta.op === 'eq' ? signed(check.delta.value) : describeNumberMatcher(check.delta) } : {}) };
+  return failed(`${path}: ${problems.join('; ')} (${b ?? 'absent'} → ${a ?? 'absent'})`, expected, actual);
+}
+
+/** `file: PATH`: its text in both snapshots. */
+function evaluateFileCheck(check: Extract<StateCheck, { section: 'file' }>, observations: CaseObservations): ExpectationOutcome {
+  const read = (snapshot: StateSnapshot | null, when: 'before' | 'after'): { text: string; truncated: boolean } | string => {
+    const entry = snapshot?.files?.[check.file];
+    if (!entry) return `${check.file} was not read ${when === 'before' ? 'at the before snapshot' : 'after the case'}`;
+    return entry.available ? entry.value : `${entry.reason}${when === 'before' ? ' at the before snapshot' : ' after the case'}`;
+  };
+  const needBefore = check.before !== null || check.delta !== null;
+  const needAfter = check.equals !== null || check.matches !== null || check.delta !== null;
+  const before = read(observations.before, 'before');
+  const after = read(observations.after, 'after');
+  if (needAfter && typeof after === 'string') return notAvailable(after);
+  if (needBefore && typeof before === 'string') return notAvailable(before);
+  const b = typeof before === 'string' ? null : before;
+  const a = typeof after === 'string' ? null : after;
+  const cut = (value: { truncated: boolean } | null) => (value?.truncated ? ' (cut at 4096 bytes)' : '');
+  const actual: { before: string | null; after: string | null; delta?: number } = { before: b?.text ?? null, after: a?.text ?? null };
+  const problems: string[] = [];
+  const quote = (text: string) => JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+  if (check.equals !== null && a!.text.trim() !== check.equals) problems.push(`expected ${quote(check.equals)} after, it read ${quote(a!.text.trim())}${cut(a)}`);
+  if (check.matches !== null && !new RegExp(check.matches, 'm').test(a!.text)) problems.push(`expected the text after to match /${check.matches}/, it read ${quote(a!.text)}${cut(a)}`);
+  if (check.before !== null && b!.text.trim() !== check.before) problems.push(`expected ${quote(check.before)} before, it read ${quote(b!.text.trim())}${cut(b)}`);
+  if (check.delta !== null) {
+    const nb = /^-?\d+$/.test(b!.text.trim()) ? Number(b!.text.trim()) : null;
+    const na = /^-?\d+$/.test(a!.text.trim()) ? Number(a!.text.trim()) : null;
+    if (nb === null || na === null) problems.push(`a delta needs a whole number in the file, it read ${quote(b!.text.trim())} → ${quote(a!.text.trim())}`);
+    else {
+      actual.delta = na - nb;
+      if (!numberMatches(check.delta, actual.delta)) problems.push(`expected a change by ${check.delta.op === 'eq' ? signed(check.delta.value) : describeNumberMatcher(check.delta)}, it changed by ${signed(actual.delta)}${actual.delta === 0 ? ' (unchanged)' : ''}`);
+    }
+  }
+  if (problems.length === 0) return passed(actual);
+  const expected = { ...(check.equals !== null ? { equals: check.equals } : {}), ...(check.matches !== null ? { matches: check.matches } : {}), ...(check.before !== null ? { before: check.before } : {}), ...(check.delta ? { delta: check.delta.op === 'eq' ? signed(check.delta.value) : describeNumberMatcher(check.delta) } : {}) };
+  return failed(`${check.file}: ${problems.join('; ')}`, expected, actual);
 }

@@ -3,7 +3,7 @@ import { describeTarget, consoleNow, type InjectionRecord } from '../../inject/i
 import { INJECTORS } from '../../inject/injectors.ts';
 import { takeSnapshot } from '../../state/state-snapshot.ts';
 import type { StepAction } from '../../suite/index.ts';
-import { guestRunner, targetPfns, type CaseContext } from '../case-context.ts';
+import { guestRunner, snapshotOptions, type CaseContext } from '../case-context.ts';
 import type { StepResult } from '../step-result.ts';
 import { targetOf } from './helper-steps.ts';
 
@@ -11,7 +11,7 @@ type InjectAction = Extract<StepAction, { kind: 'inject' | 'corruptFilter' }>;
 
 /** Takes the "before" snapshot if no earlier step did (the default: just before the first inject). */
 export async function ensureBeforeSnapshot(context: CaseContext): Promise<void> {
-  context.before ??= await takeSnapshot(guestRunner(context.guest), { pfns: targetPfns(context) });
+  context.before ??= await takeSnapshot(guestRunner(context.guest), snapshotOptions(context));
 }
 
 /** Injections and the hwpoison knobs around them (memory blocks: topology-steps.ts). */
