@@ -40,7 +40,8 @@ export interface InjectionResult {
 
 export interface InjectionRecord {
   method: InjectionMethod;
-  target: { kind: string; pfn: string; physAddr: string; vaddr?: string };
+  /** pfn and physAddr: the page the action hit (madvise: the one mapped when it was called). */
+  target: { kind: string; pfn: string; physAddr: string; vaddr?: string; preparedPfn?: string };
   /** Exactly what was done, in words a kernel developer would type. */
   action: string;
   /** Milliseconds since QEMU start, the console log's time base. */

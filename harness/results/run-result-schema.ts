@@ -41,7 +41,7 @@ export const stateDiffSchema = z.object({
 
 export const injectionRecordSchema = z.object({
   method: z.enum(INJECTION_METHODS),
-  target: z.object({ kind: z.string(), pfn: z.string(), physAddr: z.string(), vaddr: z.string().optional() }),
+  target: z.object({ kind: z.string(), pfn: z.string(), physAddr: z.string(), vaddr: z.string().optional(), preparedPfn: z.string().optional() }),
   action: z.string(),
   startedAtMs: z.number(),
   endedAtMs: z.number(),
@@ -128,6 +128,10 @@ export const caseResultSchema = z.object({
         exit: z.number().int().nullable().optional(),
         stdout: z.string().optional(),
         stderr: z.string().optional(),
+        // program steps only.
+        pid: z.number().int().optional(),
+        signal: z.string().nullable().optional(),
+        sigbus: z.array(z.object({ code: z.string().nullable(), addr: z.string().nullable(), async: z.boolean().nullable(), source: z.string(), pid: z.number().int(), line: z.string() })).optional(),
       }),
     )
     .optional(),

@@ -104,6 +104,10 @@ export interface StepRecord {
    */
   stdout?: string;
   stderr?: string;
+  /** program: its process id, the signal that ended it (SIGBUS; null: it exited), and the memory-error SIGBUS lines the kernel's log has for it. */
+  pid?: number;
+  signal?: string | null;
+  sigbus?: Array<{ code: string | null; addr: string | null; async: boolean | null; source: string; pid: number; line: string }>;
 }
 
 /**

@@ -6,6 +6,8 @@ import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
 import type { SnapshotOptions, StateSnapshot } from '../state/state-snapshot.ts';
 import type { KernelFacts, RefValues, SuiteCase } from '../suite/index.ts';
 import type { Guest } from '../vm/guest.ts';
+import { blockOfPfn } from '../inject/memory-block.ts';
+import type { StartedProgram } from './steps/program-step.ts';
 import type { CaseCgroup } from './steps/cgroup-step.ts';
 
 /** A SIGBUS the helper got: in a step's reply (async false) or as an early-kill event (async true). */
@@ -33,20 +35,40 @@ export interface CaseContext {
   injections: InjectionRecord[];
   before: StateSnapshot | null;
   signal?: AbortSignal | undefined;
+  /** Programs started by `program` steps, by name (background ones until the case's end). */
+  programs?: Map<string, StartedProgram>;
+  /** `$t0@ID`: the PFN of target t0 right after step ID, keyed `t0@ID` (read only where the case uses it). */
+  pfnAfterStep?: Map<string, bigint>;
+  /** The guest's memory block size, once a `.block` reference needed it. */
+  blockSizeBytes?: bigint;
   /** Groups the case's `cgroup` steps made so far (steps/cgroup-step.ts), removed at the end on a guest that lives on. */
   cgroups?: Map<string, CaseCgroup>;
 }
 
-export function refValuesOf(context: Pick<CaseContext, 'targets' | 'helper'>): RefValues {
+/**
+ * The references known without asking the guest: targets as prepared (or migrated), the PFNs
+ * read after steps, the helper and the programs. `$t0.now` needs a read: case-refs.ts.
+ */
+export function refValuesOf(context: Pick<CaseContext, 'targets' | 'helper' | 'programs' | 'pfnAfterStep' | 'blockSizeBytes'>): RefValues {
+  const blockSize = context.blockSizeBytes;
   return {
     target(name) {
       const target = context.targets.get(name);
       if (!target) return undefined;
       return { pfn: target.page.pfn, ...(target.page.owner ? { vaddr: target.page.owner.vaddr } : {}) };
     },
-    helper: { pid: context.helper.pid, comm: 'memharness-help' },
+    helper: { pid: context.helper.pid, comm: HELPER_COMM },
+    after: (name, step) => context.pfnAfterStep?.get(`${name}@${step}`),
+    program(name) {
+      const program = context.programs?.get(name);
+      return program ? { pid: program.pid, comm: program.comm } : undefined;
+    },
+    ...(blockSize ? { block: (pfn: bigint) => blockOfPfn(pfn, Number(blockSize)) } : {}),
   };
 }
+
+/** The helper's comm as the kernel prints it (memharness-helper, cut to 15 characters). */
+export const HELPER_COMM = 'memharness-help';
 
 export function guestRunner(guest: Guest) {
   return (command: string) => guest.exec(command, { timeoutMs: 60_000 });

@@ -11,7 +11,7 @@ import type { AttemptResult, CaseArtifacts, CaseResult, ExpectationRecord, Kerne
 export type { ExpectationRecord, StepRecord } from '../results/run-result.ts';
 import { diffSnapshots, type StateDiff } from '../state/state-diff.ts';
 import { takeSnapshot, type StateSnapshot } from '../state/state-snapshot.ts';
-import { conditionHolds, kernelFacts, MUST_SUCCEED, type KernelFacts, type Step, type SuiteCase } from '../suite/index.ts';
+import { conditionHolds, kernelFacts, MUST_SUCCEED, type KernelFacts, type RefValues, type Step, type SuiteCase } from '../suite/index.ts';
 import { formatLocation } from '../suite/problems.ts';
 import type { Guest } from '../vm/guest.ts';
 import type { ConsoleLine } from '../vm/serial-console.ts';
@@ -21,6 +21,9 @@ import type { CaseObservations, TargetAfter } from './expectations/evaluate.ts';
 import { judgeCase, type StepStop, type StepsVerdictInput } from './judge-case.ts';
 import { defaultStepTimeoutMs, runStep } from './run-step.ts';
 import { checkStepOutcome } from './step-outcome.ts';
+import { recordPfnsAfterStep, refValuesFor } from './case-refs.ts';
+import { endBackgroundPrograms, ProgramTimeoutError, StepFailedError } from './steps/program-step.ts';
+import { expectationReferences, outcomeReferences } from '../suite/case-references.ts';
 import { removeCaseCgroups } from './steps/cgroup-step.ts';
 import type { StepResult } from './step-result.ts';
 import { stepOutputOf } from './step-output.ts';
@@ -193,6 +196,22 @@ async function runSteps(context: CaseContext, options: ExecuteCaseOptions, deadl
     stop = run.stop;
     if (stop) break;
   }
+  // Background programs end with the steps: each is stopped if it still runs, its end goes
+  // into its step's record, and its step's `expect:` is checked now (unless the case stopped).
+  const guestAlive = () => context.guest.machine.isRunning && stop?.kind !== 'died';
+  for (const { run, result } of await endBackgroundPrograms(context, guestAlive)) {
+    const at = records.findIndex((record) => record.index === run.step.index);
+    if (at >= 0) records[at] = { ...records[at]!, ...stepOutputOf(result), summary: `${records[at]!.summary}; ${result.summary}` };
+    if (stop) continue;
+    const judged = await judgeStepResult(context, run.step, result);
+    checks.push(...judged.checks);
+    problems.push(...judged.problems);
+    unexpectedPasses.push(...judged.unexpectedPasses);
+    if (judged.stop) {
+      stop = judged.stop;
+      if (at >= 0) records[at]!.status = 'failed';
+    }
+  }
   return { records, verdictInput: { stop, checks, problems, unexpectedPasses } };
 }
 
@@ -221,6 +240,7 @@ async function collect(setup: CaseSetup, stop: StepStop | null, options: Execute
   let stateProblem: string | undefined;
   let blockSize: number | null = null;
   const targetsAfter = new Map<string, TargetAfter>();
+  let expectationRefs: RefValues | null = null;
   if (alive && context && kmsg) {
     before = context.before;
     try {
@@ -237,6 +257,8 @@ async function collect(setup: CaseSetup, stop: StepStop | null, options: Execute
       stateProblem = `the after snapshot failed: ${errorText(error)}`;
     }
     await probeTargets(context, testCase, targetsAfter);
+    // `$t0.now` in expectations: the page mapped when the steps are done.
+    expectationRefs = await refValuesFor(context, expectationReferences(testCase.expectations)).catch(() => null);
   } else if (!alive) {
     stateProblem = 'the guest died';
     if (context) for (const [name, target] of context.targets) targetsAfter.set(name, { pfnBefore: target.page.pfn, pfnAfter: null, intact: null, problem: 'the guest died' });
@@ -269,7 +291,7 @@ async function collect(setup: CaseSetup, stop: StepStop | null, options: Execute
     targets: targetsAfter,
     crashes: observation.crashes,
     lostRecords: observation.lostRecords,
-    refs: context ? refValuesOf(context) : { target: () => undefined },
+    refs: expectationRefs ?? (context ? refValuesOf(context) : { target: () => undefined }),
     blockOfTarget: (name) => {
       const target = context?.targets.get(name);
       return target && blockSize ? `memory${(target.page.pfn * 4096n) / BigInt(blockSize)}` : undefined;
@@ -335,11 +357,14 @@ async function runOneStep(context: CaseContext, step: Step, deadline: number, ca
   });
   let result: StepResult;
   try {
-    result = await withDeadline(runStep(context, step, timeoutMs), timeoutMs + (step.action.kind === 'wait' ? 1_000 : 0), signal);
+    // A wait and a program end themselves at their deadline (a program is stopped, its output kept): theirs must win.
+    result = await withDeadline(runStep(context, step, timeoutMs), timeoutMs + (step.action.kind === 'wait' ? 1_000 : step.action.kind === 'program' ? 10_000 : 0), signal);
   } catch (error) {
     if (isTimeout(error, 'step')) {
-      recordAs('failed', `timed out after ${formatMs(timeoutMs)}`);
+      const program = error instanceof ProgramTimeoutError ? error : null;
+      recordAs('failed', program ? program.message : `timed out after ${formatMs(timeoutMs)}`, program?.partial);
       if (!guest.machine.isRunning || (await guest.diesWithin(2_000))) return ending({ kind: 'died', failure: { message: `the guest died during step ${step.action.kind}`, location: where } });
+      if (program && !caseBound) return ending(kernelStop(`${where}: ${program.message}`, { withinMs: timeoutMs }, 'still running'));
       return ending(kernelStop(
         caseBound
           ? `the case did not finish within its timeout of ${formatMs(caseTimeoutMs)}: step ${step.action.kind} at ${where} was still running`
@@ -360,6 +385,10 @@ async function runOneStep(context: CaseContext, step: Step, deadline: number, ca
       recordAs('failed', `the guest died: ${errorText(error)}`);
       return ending({ kind: 'died', failure: { message: `the guest died during step ${step.action.kind} at ${where}`, location: where } });
     }
+    if (error instanceof StepFailedError) {
+      recordAs('failed', error.message, error.partial);
+      return ending(kernelStop(`${where}: ${error.message}`));
+    }
     if (error instanceof HelperGoneError && !mustSucceed) {
       // The kernel killed the owner (e.g. SIGBUS without a handler): a result, checked by `helper:`.
       result = { ok: false, summary: error.message };
@@ -369,20 +398,37 @@ async function runOneStep(context: CaseContext, step: Step, deadline: number, ca
       return ending({ kind: 'infra', failure: { message: `${where}: ${what}: ${errorText(error)}`, expectation: step.text, location: where } });
     }
   }
-  const check = checkStepOutcome(step, result, context.facts, refValuesOf(context));
-  for (const item of check.items) {
-    checks.push({ location: `${where} expect[${item.index}]`, text: `${step.action.kind}: ${item.text}`, status: item.status, xfail: item.xfail, ...(item.message ? { message: item.message } : {}) });
+  // `$t0@ID`: the PFNs the case reads after this step, read before anything else happens.
+  await recordPfnsAfterStep(context, step).catch(() => undefined);
+  if (result.deferred) {
+    // A background program: its outcome is checked when it ends (endBackgroundPrograms).
+    recordAs('done', result.summary, result);
+    return ending(null);
   }
-  unexpectedPasses.push(...check.unexpectedPasses.map((text) => `${where}: ${text}`));
+  const judged = await judgeStepResult(context, step, result);
+  checks.push(...judged.checks);
+  problems.push(...judged.problems);
+  unexpectedPasses.push(...judged.unexpectedPasses);
+  recordAs(judged.stop ? 'failed' : 'done', result.summary, result);
+  return ending(judged.stop);
+}
+
+/** A step's result against its `expect:` items: the records of the items, and a stop when one failed. */
+async function judgeStepResult(context: CaseContext, step: Step, result: StepResult): Promise<Omit<StepRun, 'record'>> {
+  const where = formatLocation(step.location);
+  const refs = await refValuesFor(context, outcomeReferences(step.expect)).catch(() => refValuesOf(context));
+  const check = checkStepOutcome(step, result, context.facts, refs);
+  const checks: ExpectationRecord[] = check.items.map((item) => ({ location: `${where} expect[${item.index}]`, text: `${step.action.kind}: ${item.text}`, status: item.status, xfail: item.xfail, ...(item.message ? { message: item.message } : {}) }));
+  const unexpectedPasses = check.unexpectedPasses.map((text) => `${where}: ${text}`);
   const real = check.mismatches.filter((mismatch) => !mismatch.xfail);
-  for (const mismatch of check.mismatches.filter((m) => m.xfail)) problems.push({ message: `${where}: ${mismatch.message}`, location: where, xfail: true });
-  if (real.length > 0) {
-    recordAs('failed', result.summary, result);
-    const first = real[0]!;
-    return ending(kernelStop(`${where}: step ${step.action.kind}: ${real.map((m) => m.message).join('; ')}`, first.expected, first.actual));
-  }
-  recordAs('done', result.summary, result);
-  return ending(null);
+  const problems: Problem[] = check.mismatches.filter((m) => m.xfail).map((mismatch) => ({ message: `${where}: ${mismatch.message}`, location: where, xfail: true }));
+  if (real.length === 0) return { stop: null, checks, problems, unexpectedPasses };
+  const first = real[0]!;
+  const stop: StepStop = {
+    kind: 'kernel',
+    failure: { message: `${where}: step ${step.action.kind}: ${real.map((m) => m.message).join('; ')}`, expectation: step.text, location: where, ...(first.expected !== undefined ? { expected: first.expected } : {}), ...(first.actual !== undefined ? { actual: first.actual } : {}) },
+  };
+  return { stop, checks, problems, unexpectedPasses };
 }
 
 /** Reads the targets named by `target:` expectations: their PFN now and their data. */

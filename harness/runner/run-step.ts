@@ -5,6 +5,7 @@ import { runCgroupStep } from './steps/cgroup-step.ts';
 import { runHelperStep } from './steps/helper-steps.ts';
 import { runInjectStep } from './steps/inject-steps.ts';
 import { runShellStep } from './steps/shell-steps.ts';
+import { runProgramStep } from './steps/program-step.ts';
 import { runSnapshotStep } from './steps/snapshot-step.ts';
 import { runTopologyStep } from './steps/topology-steps.ts';
 import { DEFAULT_WAIT_MS, runWaitStep } from './steps/wait-step.ts';
@@ -57,6 +58,8 @@ export function runStep(context: CaseContext, step: Step, timeoutMs: number): Pr
       return runShellStep(context, action, timeoutMs);
     case 'snapshot':
       return runSnapshotStep(context);
+    case 'program':
+      return runProgramStep(context, action, step, timeoutMs);
     case 'cgroup':
       return runCgroupStep(context, action, timeoutMs);
   }

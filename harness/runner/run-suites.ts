@@ -15,11 +15,12 @@ import { newRunId } from '../results/run-id.ts';
 import type { CaseResult, KernelInfo, RunError, RunResult, SuiteFileInfo } from '../results/run-result.ts';
 import { harnessVersion } from '../cli/version.ts';
 import { formatProblem, kernelFactsOf, loadSuites, type LoadedSuite, type SuiteCase, type SuiteProblem } from '../suite/index.ts';
-import { formatLocation } from '../suite/problems.ts';
+import { dedupeProblems, formatLocation } from '../suite/problems.ts';
 import { killAllChildGroups } from '../util/child-processes.ts';
 import { EXIT_INFRA, EXIT_OK } from '../util/errors.ts';
 import { cacheDir as defaultCacheDir } from '../util/paths.ts';
 import { createProgress, type Progress } from '../util/progress.ts';
+import { checkSuitePrograms } from '../programs/check-programs.ts';
 import { skippedCaseResult } from './case-result.ts';
 import { Dispatcher, plannedReporterCase, type GroupTimings } from './dispatcher.ts';
 import { FailureTracker } from './failure-tracker.ts';
@@ -81,7 +82,9 @@ export interface RunSuitesOutcome {
 export async function runSuites(options: RunSuitesOptions): Promise<RunSuitesOutcome> {
   const stdout = options.stdout ?? process.stdout;
   const progress = options.progress ?? createProgress();
-  const loaded = await loadSuites(options.paths);
+  const read = await loadSuites(options.paths);
+  // Programs are compiled (and cached) before anything boots: a broken one is a suite problem.
+  const loaded = { ...read, problems: dedupeProblems([...read.problems, ...(await checkSuitePrograms(read.suites, { cacheDir: defaultCacheDir() }))]) };
   if (loaded.problems.length > 0) {
     for (const problem of loaded.problems) process.stderr.write(`${formatProblem(problem)}\n`);
     process.stderr.write(`memharness: ${loaded.problems.length} problem(s) in the suites; nothing was run\n`);

@@ -1,5 +1,6 @@
 import { conditionHolds, valueMatches, type KernelFacts, type RefValues, type SigbusMatcher, type Step, type StepOutcome } from '../suite/index.ts';
 import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
+import { describeProgramSigbus, programSigbusMatches, type ProgramSigbus } from './programs/program-sigbus.ts';
 import type { StepResult } from './step-result.ts';
 
 export interface OutcomeMismatch {
@@ -68,7 +69,8 @@ function outcomeMismatches(outcome: StepOutcome, result: StepResult, refs: RefVa
   if (outcome.errno !== undefined && (result.errno ?? null) !== outcome.errno) {
     out.push({ message: `expected errno ${outcome.errno ?? 'none'}, got ${result.errno ?? 'none'} (${did})`, expected: { errno: outcome.errno }, actual: { errno: result.errno ?? null } });
   }
-  if (outcome.sigbus !== undefined) {
+  if (outcome.sigbus !== undefined && result.programSigbus !== undefined) out.push(...programSigbusMismatches(outcome.sigbus, result.programSigbus, refs, did));
+  else if (outcome.sigbus !== undefined) {
     const got = result.sigbus ?? null;
     if (outcome.sigbus === 'none') {
       if (got) out.push({ message: `expected no SIGBUS, got ${describeSigbus(got)}`, expected: { sigbus: 'none' }, actual: { sigbus: got } });
@@ -77,7 +79,7 @@ function outcomeMismatches(outcome: StepOutcome, result: StepResult, refs: RefVa
     }
   }
   if (outcome.exit !== undefined && result.exit !== outcome.exit) {
-    out.push({ message: `expected exit status ${outcome.exit}, got ${result.exit ?? 'none'}${result.stderr ? `; stderr: ${result.stderr.trim().slice(0, 300)}` : ''}`, expected: { exit: outcome.exit }, actual: { exit: result.exit ?? null, stdout: result.stdout?.slice(0, 500), stderr: result.stderr?.slice(0, 500) } });
+    out.push({ message: `expected exit status ${outcome.exit}, got ${result.exit ?? 'none'}${result.signal ? ` (killed by ${result.signal})` : ''}${result.stderr ? `; stderr: ${result.stderr.trim().slice(0, 300)}` : ''}`, expected: { exit: outcome.exit }, actual: { exit: result.exit ?? null, stdout: result.stdout?.slice(0, 500), stderr: result.stderr?.slice(0, 500) } });
   }
   for (const stream of ['stdout', 'stderr'] as const) {
     const pattern = outcome[stream];
@@ -93,8 +95,22 @@ function outcomeMismatches(outcome: StepOutcome, result: StepResult, refs: RefVa
     const want = outcome[field];
     if (want !== undefined && result[field] !== want) out.push({ message: `expected ${field} ${want}, got ${result[field] ?? 'none'} (${did})`, expected: { [field]: want }, actual: { [field]: result[field] ?? null } });
   }
+  if (outcome.signal !== undefined && (result.signal ?? null) !== outcome.signal) {
+    out.push({ message: `expected ${outcome.signal ? `it to be killed by ${outcome.signal}` : 'no signal to end it'}, ${did}`, expected: { signal: outcome.signal ?? 'none' }, actual: { signal: result.signal ?? null, exit: result.exit ?? null } });
+  }
+  if (outcome.running !== undefined && result.running !== outcome.running) {
+    out.push({ message: `expected it ${outcome.running ? 'to be still running when the steps ended' : 'to have ended by itself before the steps ended'}, ${did}`, expected: { running: outcome.running }, actual: { running: result.running ?? null } });
+  }
   if (outcome.state !== undefined && result.state !== outcome.state) out.push({ message: `expected the block's state to read back ${outcome.state}, got ${result.state ?? 'nothing'}`, expected: { state: outcome.state }, actual: { state: result.state ?? null } });
   return out;
+}
+
+/** `sigbus:` on a program: over the SIGBUS lines the kernel's log has for it. */
+function programSigbusMismatches(want: SigbusMatcher | 'none', got: readonly ProgramSigbus[], refs: RefValues, did: string): Array<Omit<OutcomeMismatch, 'xfail'>> {
+  const seen = got.length > 0 ? got.map(describeProgramSigbus).join(' | ') : 'none';
+  if (want === 'none') return got.length === 0 ? [] : [{ message: `expected no SIGBUS, the kernel's log has ${seen}`, expected: { sigbus: 'none' }, actual: { sigbus: got } }];
+  if (got.some((one) => programSigbusMatches(want, one, refs))) return [];
+  return [{ message: `expected SIGBUS ${describeSigbusMatcher(want, refs)}; the kernel's log has ${seen} (${did})`, expected: { sigbus: describeSigbusMatcher(want, refs) }, actual: { sigbus: got } }];
 }
 
 export function sigbusMatches(matcher: SigbusMatcher, got: SigbusInfo & { async?: boolean }, refs: RefValues): boolean {

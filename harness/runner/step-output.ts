@@ -31,10 +31,15 @@ export function capStepOutput(text: string, maxBytes = STEP_OUTPUT_MAX_BYTES): s
 
 
 /** The exit status and output a step's result carries, as results.json keeps them (capped, escaped; empty output left out). */
-export function stepOutputOf(result: StepResult): Pick<StepRecord, 'exit' | 'stdout' | 'stderr'> {
+export function stepOutputOf(result: StepResult): Pick<StepRecord, 'exit' | 'stdout' | 'stderr' | 'pid' | 'signal' | 'sigbus'> {
   return {
     ...(result.exit !== undefined ? { exit: result.exit } : {}),
     ...(result.stdout ? { stdout: capStepOutput(result.stdout) } : {}),
     ...(result.stderr ? { stderr: capStepOutput(result.stderr) } : {}),
+    ...(result.pid !== undefined ? { pid: result.pid } : {}),
+    ...(result.signal !== undefined ? { signal: result.signal } : {}),
+    ...(result.programSigbus !== undefined && result.programSigbus.length > 0
+      ? { sigbus: result.programSigbus.map((got) => ({ code: got.codeName, addr: got.addr, async: got.async, source: got.source, pid: got.pid, line: escapeControl(got.line).slice(0, 500) })) }
+      : {}),
   };
 }

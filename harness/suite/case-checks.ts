@@ -9,9 +9,11 @@ import { excludedByParameters } from './requirements.ts';
 import type { SigbusMatcher } from './sigbus.ts';
 import type { ParsedStep, StepOutcome } from './step-schema.ts';
 import { checkTargetKnobUse } from './target-checks.ts';
+import { checkReferences } from './ref-checks.ts';
 import { checkCgroups } from './cgroup-checks.ts';
 import { checkTopologySteps } from './topology-checks.ts';
 import type { PathIssue } from './validate.ts';
+import { refTarget } from './value-ref.ts';
 
 /** Steps that act through the helper's mapping of the page. */
 const OWNER_STEPS = new Set(['fill', 'verify', 'access', 'fsync', 'msync', 'release', 'migrate']);
@@ -113,6 +115,7 @@ export function checkCase(steps: readonly ParsedStep[], expectations: readonly P
         break;
     }
   });
+  issues.push(...checkReferences(steps, expectations));
   issues.push(...checkTargetKnobUse(steps, expectations));
   issues.push(...checkTopologySteps(steps, guest));
   issues.push(...checkCgroups(steps, expectations));
@@ -125,5 +128,6 @@ function outcomeTargets(outcome: StepOutcome): string[] {
 
 function sigbusTargets(sigbus: SigbusMatcher): string[] {
   const addr: ValueMatcher | null = sigbus.addr;
-  return addr && addr.kind === 'ref' && addr.ref.kind === 'target' ? [addr.ref.target] : [];
+  const target = addr && addr.kind === 'ref' ? refTarget(addr.ref) : null;
+  return target === null ? [] : [target];
 }

@@ -4,7 +4,7 @@ import { didYouMean } from './did-you-mean.ts';
 import { EVENT_TYPES, eventFields, isEventType, type FieldKind } from './event-vocabulary.ts';
 import { isPlainObject } from './unknown-keys.ts';
 import type { PathIssue } from './validate.ts';
-import { formatValueRef, parseValueRef, type ValueRef } from './value-ref.ts';
+import { formatValueRef, parseValueRef, refTarget, type ValueRef } from './value-ref.ts';
 
 /** How one field of a kernel event must look. Hex values are normalised ("0x60acc"). */
 export type ValueMatcher =
@@ -62,7 +62,7 @@ export function parseFieldValue(kind: FieldKind, value: unknown, field: string):
     case 'hex':
       return hexValue(value, field, kind);
     case 'number':
-      return typeof value === 'number' && Number.isInteger(value) ? { kind: 'equals', value } : `expected a whole number${field === 'pid' ? ' or $helper.pid' : ''}, got ${JSON.stringify(value)}`;
+      return typeof value === 'number' && Number.isInteger(value) ? { kind: 'equals', value } : `expected a whole number${field === 'pid' ? ' or $helper.pid, $NAME.pid' : ''}, got ${JSON.stringify(value)}`;
     case 'boolean':
       return typeof value === 'boolean' ? { kind: 'equals', value } : `expected true or false, got ${JSON.stringify(value)}`;
     case 'string':
@@ -75,7 +75,7 @@ export function parseFieldValue(kind: FieldKind, value: unknown, field: string):
         }
         return { kind: 'regex', pattern: value['regex'] };
       }
-      return `expected a string or { regex: '...' }${field === 'comm' ? ' or $helper.comm' : ''}, got ${JSON.stringify(value)}`;
+      return `expected a string or { regex: '...' }${field === 'comm' ? ' or $helper.comm, $NAME.comm' : ''}, got ${JSON.stringify(value)}`;
   }
 }
 
@@ -89,36 +89,70 @@ function hexValue(value: unknown, field: string, kind: 'pfn' | 'hex'): ValueMatc
   return `expected ${what}, got ${JSON.stringify(value)}`;
 }
 
-function checkRefFits(kind: FieldKind, ref: ValueRef, field: string): ValueMatcher | string {
+function checkRefFits(kind: FieldKind, ref: ValueRef, _field: string): ValueMatcher | string {
+  const isPfn = (ref.kind === 'target' && (ref.property === 'pfn' || ref.property === 'now')) || (ref.kind === 'target-after' && ref.property === 'pfn');
+  const isHex = (ref.kind === 'target' && (ref.property === 'vaddr' || ref.property === 'phys')) || (ref.kind === 'target-after' && ref.property === 'phys') || isPfn;
+  const isProcess = ref.kind === 'helper' || ref.kind === 'program';
   const ok =
-    (kind === 'pfn' && ref.kind === 'target' && ref.property === 'pfn') ||
-    (kind === 'hex' && ref.kind === 'target') ||
-    (kind === 'number' && ref.kind === 'helper' && ref.property === 'pid') ||
-    (kind === 'string' && ref.kind === 'helper' && ref.property === 'comm');
+    (kind === 'pfn' && isPfn) ||
+    (kind === 'hex' && isHex) ||
+    (kind === 'number' && isProcess && ref.property === 'pid') ||
+    (kind === 'string' && isProcess && ref.property === 'comm');
   if (ok) return { kind: 'ref', ref };
-  const wanted = kind === 'pfn' ? '$t0 (a PFN)' : kind === 'hex' ? '$t0.vaddr or $t0.phys' : kind === 'number' ? '$helper.pid' : kind === 'string' ? '$helper.comm' : 'a literal';
+  const wanted = kind === 'pfn' ? '$t0, $t0.now or $t0@STEP-ID (a PFN)' : kind === 'hex' ? '$t0.vaddr or $t0.phys' : kind === 'number' ? '$helper.pid or $NAME.pid' : kind === 'string' ? '$helper.comm or $NAME.comm' : 'a literal';
   return `${formatValueRef(ref)} does not fit here; expected ${wanted}`;
 }
 
 /** Every target a matcher refers to (for the "is it defined" check). */
 export function referencedTargets(fields: Readonly<Record<string, ValueMatcher>>): Array<{ field: string; target: string }> {
-  return Object.entries(fields).flatMap(([field, matcher]) => (matcher.kind === 'ref' && matcher.ref.kind === 'target' ? [{ field, target: matcher.ref.target }] : []));
+  return Object.entries(fields).flatMap(([field, matcher]) => {
+    const target = matcher.kind === 'ref' ? refTarget(matcher.ref) : null;
+    return target === null ? [] : [{ field, target }];
+  });
 }
 
-/** What the runner knows when it resolves references. */
+/** Every reference a matcher holds, with its field. */
+export function referencesOf(fields: Readonly<Record<string, ValueMatcher>>): Array<{ field: string; ref: ValueRef }> {
+  return Object.entries(fields).flatMap(([field, matcher]) => (matcher.kind === 'ref' ? [{ field, ref: matcher.ref }] : []));
+}
+
+/**
+ * What the runner knows when it resolves references. `now`, `after`, `program` and `block`
+ * are optional: a reference they would answer is then unknown (undefined).
+ */
 export interface RefValues {
   target(name: string): { pfn: bigint; vaddr?: bigint } | undefined;
   helper?: { pid: number; comm: string };
+  /** `$t0.now`: the PFN the target's mapping has now (read beforehand for the references in use). */
+  now?(name: string): bigint | undefined;
+  /** `$t0@ID`: the PFN right after step ID. */
+  after?(name: string, step: string): bigint | undefined;
+  /** `$NAME.pid`, `$NAME.comm`: a program step's process. */
+  program?(name: string): { pid: number; comm: string } | undefined;
+  /** `.block`: the memory block (`memory5`) holding a PFN. */
+  block?(pfn: bigint): string | undefined;
+}
+
+/** The PFN a target reference reads (before .phys or .block), if known. */
+function refPfn(ref: Extract<ValueRef, { kind: 'target' | 'target-after' }>, values: RefValues): bigint | undefined {
+  if (ref.kind === 'target-after') return values.after?.(ref.target, ref.step);
+  if (ref.property === 'now') return values.now?.(ref.target);
+  return values.target(ref.target)?.pfn;
 }
 
 /** Resolves a reference to the value an event field is compared with; undefined if unknown at run time. */
 export function resolveRef(ref: ValueRef, values: RefValues): string | number | undefined {
   if (ref.kind === 'helper') return values.helper?.[ref.property];
-  const target = values.target(ref.target);
-  if (!target) return undefined;
-  if (ref.property === 'pfn') return normaliseHex(target.pfn);
-  if (ref.property === 'phys') return normaliseHex(target.pfn << 12n);
-  return target.vaddr === undefined ? undefined : normaliseHex(target.vaddr);
+  if (ref.kind === 'program') return values.program?.(ref.program)?.[ref.property];
+  if (ref.kind === 'target' && ref.property === 'vaddr') {
+    const vaddr = values.target(ref.target)?.vaddr;
+    return vaddr === undefined ? undefined : normaliseHex(vaddr);
+  }
+  const pfn = refPfn(ref, values);
+  if (pfn === undefined) return undefined;
+  if (ref.property === 'phys') return normaliseHex(pfn << 12n);
+  if (ref.property === 'block') return values.block?.(pfn);
+  return normaliseHex(pfn);
 }
 
 /** Whether a parsed kernel event satisfies a matcher. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { modifiersShape, targetNameSchema, type Xfail } from './common-schema.ts';
+import { idSchema, modifiersShape, targetNameSchema, type Xfail } from './common-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { parseEventMatcher, type EventMatcher } from './event-matcher.ts';
 import { AT_LEAST_ONE, countSchema, type NumberMatcher } from './number-matcher.ts';
@@ -20,8 +20,11 @@ export type ExpectationCheck =
   | { kind: 'sigbus'; sigbus: SigbusMatcher; count: NumberMatcher }
   /** How the helper process ended (HelperSession.ended). */
   | { kind: 'helper'; outcome: 'alive' | 'exited' | 'killed'; signal: 'BUS' | 'KILL' | null }
-  /** The target afterwards: helper.verify (data) and helper.pages (PFN moved). */
-  | { kind: 'target'; target: string; data: 'intact' | 'corrupt' | null; pfn: 'moved' | 'same' | null }
+  /**
+   * The target afterwards: helper.verify (data) and helper.pages (PFN moved). `since`: the PFN
+   * is compared with the one right after that step (by id) instead of the one prepared.
+   */
+  | { kind: 'target'; target: string; data: 'intact' | 'corrupt' | null; pfn: 'moved' | 'same' | null; since: string | null }
   /** The guest crashed (parse-crashes), optionally with a title matching a regex. */
   | { kind: 'crash'; title: string | null };
 
@@ -73,6 +76,7 @@ const targetCheckSchema = z.object({
   target: targetNameSchema,
   data: z.enum(['intact', 'corrupt']).optional(),
   pfn: z.enum(['moved', 'same']).optional(),
+  since: idSchema.optional(),
 });
 
 type Ctx = z.RefinementCtx;
@@ -135,7 +139,7 @@ function fileExpectation(value: Record<string, unknown>, ctx: Ctx): ParsedExpect
 }
 
 function otherExpectation(key: 'sigbus' | 'helper' | 'target' | 'crash', value: Record<string, unknown>, ctx: Ctx): ParsedExpectation {
-  const extra = key === 'sigbus' ? ['count'] : key === 'target' ? ['data', 'pfn'] : [];
+  const extra = key === 'sigbus' ? ['count'] : key === 'target' ? ['data', 'pfn', 'since'] : [];
   const allowed = [key, ...extra, ...MODIFIERS];
   for (const other of Object.keys(value)) if (!allowed.includes(other)) ctx.addIssue({ code: 'custom', path: [other], params: { part: 'key' }, message: unknownKeyMessage(other, allowed) });
   const modifiers = parseInside(modifiersSchema, pick(value, MODIFIERS), ctx);
@@ -157,13 +161,17 @@ function otherExpectation(key: 'sigbus' | 'helper' | 'target' | 'crash', value: 
       return { check: { kind: 'helper', ...HELPER_OUTCOMES[parsed.helper] }, ...common };
     }
     case 'target': {
-      const parsed = parseInside(targetCheckSchema, pick(value, ['target', 'data', 'pfn']), ctx);
+      const parsed = parseInside(targetCheckSchema, pick(value, ['target', 'data', 'pfn', 'since']), ctx);
       if (parsed === z.NEVER || !common) return z.NEVER;
       if (!parsed.data && !parsed.pfn) {
         ctx.addIssue({ code: 'custom', path: ['target'], message: 'say what to check: data: intact|corrupt and/or pfn: moved|same' });
         return z.NEVER;
       }
-      return { check: { kind: 'target', target: parsed.target, data: parsed.data ?? null, pfn: parsed.pfn ?? null }, ...common };
+      if (parsed.since !== undefined && !parsed.pfn) {
+        ctx.addIssue({ code: 'custom', path: ['since'], message: 'since: STEP-ID says from when pfn: moved|same counts; add pfn:' });
+        return z.NEVER;
+      }
+      return { check: { kind: 'target', target: parsed.target, data: parsed.data ?? null, pfn: parsed.pfn ?? null, since: parsed.since ?? null }, ...common };
     }
     case 'crash': {
       const parsed = parseInside(z.object({ crash: crashSchema }), pick(value, ['crash']), ctx);

@@ -9,6 +9,7 @@ import { impliedRequirements, impliedTaintAllowance } from './implied-requiremen
 import { dedupeProblems, formatLocation, type SourceLocation, type SuiteProblem } from './problems.ts';
 import { requirementsFrom, type Requirement } from './requirement-schema.ts';
 import { excludedByParameters } from './requirements.ts';
+import { withSuiteRelativeFile } from './program-schema.ts';
 import { caseSchema, DEFAULT_CASE_TIMEOUT_MS, parametersSchema, PLANNED_GUEST_KEYS, suiteGuestSchema, suiteHeaderSchema, type CaseBody, type SuiteHeader } from './schema.ts';
 import type { Step } from './step-schema.ts';
 import type { LoadedSuite, SuiteCase, SuiteInfo } from './suite-case.ts';
@@ -164,7 +165,7 @@ class SuiteBuilder {
     }
     if (checks.length > 0 || !guest || !header || !info || previous || !idsDistinct) return null;
 
-    const steps: Step[] = body.steps.map((step, index) => ({ ...step, index, location: this.source.locate([...base, 'steps', index]), text: this.source.textAt([...base, 'steps', index]) }));
+    const steps: Step[] = body.steps.map((step, index) => ({ ...step, action: withSuiteRelativeFile(step.action, this.source.file), index, location: this.source.locate([...base, 'steps', index]), text: this.source.textAt([...base, 'steps', index]) }));
     const expectations: Expectation[] = body.expect.map((expectation, index) => ({
       ...expectation,
       index,

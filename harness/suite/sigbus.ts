@@ -18,16 +18,17 @@ export interface SigbusMatcher {
   async: boolean | null;
 }
 
-/** `none`, a code (`BUS_MCEERR_AR`), or `{ code, addr, lsb, async }`. */
+/** `none`, `any`, a code (`BUS_MCEERR_AR`), or `{ code, addr, lsb, async }`. */
 export const sigbusSchema = z.unknown().transform((value, ctx): SigbusMatcher | 'none' => {
   if (value === 'none') return 'none';
+  if (value === 'any') return { code: null, addr: null, lsb: null, async: null };
   if (typeof value === 'string') {
     if ((SIGBUS_CODES as readonly string[]).includes(value)) return { code: value as SigbusCode, addr: null, lsb: null, async: null };
-    ctx.addIssue({ code: 'custom', message: `expected none, a SIGBUS code (${SIGBUS_CODES.join(', ')}) or { code, addr, lsb, async }${didYouMean(value, [...SIGBUS_CODES, 'none'])}` });
+    ctx.addIssue({ code: 'custom', message: `expected none, any, a SIGBUS code (${SIGBUS_CODES.join(', ')}) or { code, addr, lsb, async }${didYouMean(value, [...SIGBUS_CODES, 'none', 'any'])}` });
     return z.NEVER;
   }
   if (!isPlainObject(value)) {
-    ctx.addIssue({ code: 'custom', message: 'expected none, a SIGBUS code such as BUS_MCEERR_AR, or { code, addr, lsb, async }' });
+    ctx.addIssue({ code: 'custom', message: 'expected none, any, a SIGBUS code such as BUS_MCEERR_AR, or { code, addr, lsb, async }' });
     return z.NEVER;
   }
   const matcher: SigbusMatcher = { code: null, addr: null, lsb: null, async: null };

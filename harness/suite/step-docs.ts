@@ -113,13 +113,23 @@ export const STEP_DOCS: Readonly<Record<StepKind, StepDoc>> = {
       'makes a [cgroup](#cgroups) v2 group under `/sys/fs/cgroup` (`runCgroupStep`; cgroup2 is mounted there first if it is not), enables `controllers` in the `cgroup.subtree_control` of the root and of every ancestor, writes `set` to its files in order, then moves `procs` (`helper`: the guest helper, so the targets it maps after this are charged to the group) into its `cgroup.procs`. ' +
       'A later step on the same group changes it (more controllers, settings, processes). Its files are then [state](#state): `cgroup.cg0.memory.current`',
   },
+  program: {
+    forms: ['program: programs/repro.c', "program: { path: programs/hold.c, name: p1, args: ['$t0.pfn'], background: true, ready: '^ready' }", 'program: { path: programs/repro.c, cflags: [-lpthread] }'],
+    does:
+      "runs a user's [program](#programs) in the guest (`runProgramStep`): a C file compiled on the host (`gcc -static`, cached), or a script or static binary copied in as it is; `path` is relative to the suite file. " +
+      '`args` take [references](#references); `background: true` keeps it running across the following steps (stopped with SIGTERM, then SIGKILL, at the case\'s end), `ready:` waits for a line of its stdout. `$NAME.pid` is then its process',
+    failure: 'expects `exit: 0`; in the background, `running: true` (still running when the steps ended)',
+  },
 };
 
 export const OUTCOME_FIELD_DOCS: Readonly<Record<OutcomeField, OutcomeFieldDoc>> = {
   ok: { forms: ['ok: true', 'ok: false'], meaning: 'the write, system call or request succeeded (dimm: the device came or went; virtioMem: the size converged)' },
   errno: { forms: ['errno: EIO', 'errno: none'], meaning: 'errno name of the failure; `none`: it did not fail' },
-  sigbus: { forms: ['sigbus: none', 'sigbus: BUS_MCEERR_AR', 'sigbus: { code: BUS_MCEERR_AR, addr: $t0.vaddr, lsb: 12 }'], meaning: 'the SIGBUS the helper got during the step (code, address, address LSB)' },
-  exit: { forms: ['exit: 1'], meaning: 'the exit status' },
+  sigbus: {
+    forms: ['sigbus: none', 'sigbus: any', 'sigbus: BUS_MCEERR_AR', 'sigbus: { code: BUS_MCEERR_AR, addr: $t0.vaddr, lsb: 12 }'],
+    meaning: "the SIGBUS the helper got during the step (code, address, address LSB); a program's: the memory-error SIGBUS the kernel's log says it sent the program ([programs](#programs))",
+  },
+  exit: { forms: ['exit: 1'], meaning: 'the exit status (none when a signal ended it)' },
   stdout: { forms: ["stdout: '^( 00){16}\\s*$'"], meaning: 'a regex the standard output must match' },
   stderr: { forms: ["stderr: 'Input/output error'"], meaning: 'a regex the standard error must match' },
   intact: { forms: ['intact: true'], meaning: 'the data read back is the pattern' },
@@ -132,4 +142,6 @@ export const OUTCOME_FIELD_DOCS: Readonly<Record<OutcomeField, OutcomeFieldDoc>>
   pluggedMiB: { forms: ['pluggedMiB: 2'], meaning: "the device's plugged size when the step ended" },
   node: { forms: ['node: 1'], meaning: 'the node the page is on after the step' },
   fromNode: { forms: ['fromNode: 0'], meaning: 'the node the page was on before it' },
+  signal: { forms: ['signal: SIGBUS', 'signal: none'], meaning: 'the signal that ended the program (whoever sent it: the harness stops a background one with SIGTERM); `none`: it exited' },
+  running: { forms: ['running: true'], meaning: 'a background program was still running when the steps ended (the harness then stopped it); `false`: it had ended by itself' },
 };

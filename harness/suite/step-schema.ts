@@ -18,6 +18,7 @@ import { cgroupStepSchema, type CgroupAction } from './cgroup-schema.ts';
 import { isPlainObject } from './unknown-keys.ts';
 import { forwardIssues, parseInside, unknownKeyMessage } from './validate.ts';
 import { parseValueRef } from './value-ref.ts';
+import { programDefaultExpect, programStepSchema, signalOutcomeSchema, type ProgramAction, type SignalName } from './program-schema.ts';
 
 /**
  * The memory blocks a memoryBlock step acts on: one by name or through a target, or every
@@ -67,7 +68,9 @@ export type StepAction =
   /** takes the "before" state snapshot here instead of just before the first inject */
   | { kind: 'snapshot' }
   /** runCgroupStep: a cgroup v2 group made (or changed), its controllers enabled, files set, processes moved in */
-  | CgroupAction;
+  | CgroupAction
+  /** runProgramStep: a program copied into the guest (a C file compiled on the host first) and run there */
+  | ProgramAction;
 
 export type StepKind = StepAction['kind'];
 
@@ -80,9 +83,13 @@ export interface StepOutcome {
   sigbus?: SigbusMatcher | 'none';
   /** shell: exit status. */
   exit?: number;
-  /** shell: regexes the output must match. */
+  /** shell, program: regexes the output must match. */
   stdout?: string;
   stderr?: string;
+  /** program: the signal that ended it (SIGBUS); null: none (it exited, or still runs). */
+  signal?: SignalName | null;
+  /** program (background): it was still running when the steps ended (the harness then stopped it). */
+  running?: boolean;
   /** verify: the data read back is the filled pattern. */
   intact?: boolean;
   /** memoryBlock: the block's state read back after the write. */
@@ -155,6 +162,8 @@ const OUTCOME_FIELDS = {
   pluggedMiB: z.number().int().min(0),
   node: z.number().int().min(0),
   fromNode: z.number().int().min(0),
+  signal: signalOutcomeSchema,
+  running: z.boolean(),
 } as const;
 export type OutcomeField = keyof typeof OUTCOME_FIELDS;
 export const OUTCOME_FIELD_NAMES = Object.keys(OUTCOME_FIELDS) as OutcomeField[];
@@ -164,6 +173,8 @@ interface KindSpec {
   build: (value: never) => StepAction;
   outcomes: readonly OutcomeField[];
   defaultExpect?: Omit<StepOutcome, 'when' | 'xfail'>;
+  /** A default that depends on the action (a program: in the background or not). */
+  defaultExpectOf?: (action: StepAction) => Omit<StepOutcome, 'when' | 'xfail'>;
 }
 
 function kind<S extends z.ZodType>(value: S, build: (value: z.output<S>) => StepAction, outcomes: readonly OutcomeField[] = [], defaultExpect?: KindSpec['defaultExpect']): KindSpec {
@@ -326,6 +337,10 @@ export const STEP_KINDS: Readonly<Record<StepKind, KindSpec>> = {
   sleep: kind(durationSchema, (ms) => ({ kind: 'sleep', ms })),
   snapshot: kind(z.literal('before'), () => ({ kind: 'snapshot' })),
   cgroup: kind(cgroupStepSchema, (action) => action, ['ok', 'errno'], { ok: true }),
+  program: {
+    ...kind(programStepSchema, (action) => action, ['exit', 'stdout', 'stderr', 'signal', 'sigbus', 'running']),
+    defaultExpectOf: (action) => programDefaultExpect(action as ProgramAction),
+  },
 };
 
 export const STEP_KIND_NAMES = Object.keys(STEP_KINDS) as StepKind[];
@@ -360,10 +375,12 @@ function stepItemSchema(kindName: StepKind) {
     })
     .transform((value) => {
       const record = value as Record<string, unknown>;
-      const expect = (record['expect'] as StepOutcome[] | undefined) ?? (spec.defaultExpect ? [{ ...spec.defaultExpect, when: null, xfail: null }] : []);
+      const action = spec.build(record[kindName] as never);
+      const defaultExpect = spec.defaultExpectOf?.(action) ?? spec.defaultExpect;
+      const expect = (record['expect'] as StepOutcome[] | undefined) ?? (defaultExpect ? [{ ...defaultExpect, when: null, xfail: null }] : []);
       return {
         id: (record['id'] as string | undefined) ?? null,
-        action: spec.build(record[kindName] as never),
+        action,
         timeoutMs: (record['timeout'] as number | undefined) ?? null,
         when: (record['when'] as Requirement[] | undefined) ?? null,
         expect,

@@ -1,9 +1,11 @@
 import { defaultSuitesDir } from '../default-suites-dir.ts';
 import type { Command } from 'commander';
 import { loadSuites } from '../../suite/load-suites.ts';
-import { formatProblem } from '../../suite/problems.ts';
+import { dedupeProblems, formatProblem } from '../../suite/problems.ts';
 import type { LoadedSuite } from '../../suite/suite-case.ts';
 import { EXIT_INFRA } from '../../util/errors.ts';
+import { cacheDir } from '../../util/paths.ts';
+import { checkSuitePrograms } from '../../programs/check-programs.ts';
 
 /**
  * `memharness lint [paths...]`: checks suites alone, before any kernel or guest is
@@ -18,7 +20,10 @@ export function registerLintCommand(program: Command): void {
     .option('--list', 'also print every case after expansion, one key per line')
     .action(async (paths: string[], options: { list?: boolean }) => {
       const given = paths.length > 0 ? paths : [defaultSuitesDir()];
-      const { suites, problems } = await loadSuites(given);
+      const loaded = await loadSuites(given);
+      const { suites } = loaded;
+      // Programs are compiled now (and cached), so a broken one is told before any boot.
+      const problems = dedupeProblems([...loaded.problems, ...(await checkSuitePrograms(suites, { cacheDir: cacheDir() }))]);
       if (problems.length > 0) {
         for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
         const files = new Set(problems.map((problem) => problem.file)).size;

@@ -33,13 +33,18 @@ export function evaluateTargetExpectation(check: Extract<ExpectationCheck, { kin
     else if ((check.data === 'intact') !== after.intact) problems.push(`expected its data ${check.data}, it was ${actual.data}`);
   }
   if (check.pfn !== null) {
-    if (after.pfnAfter === null) problems.push(`expected its PFN ${check.pfn === 'moved' ? 'to move' : 'to stay'}, but it has no PFN now${after.problem ? ` (${after.problem})` : ''}`);
+    // `since: ID`: from the PFN it had right after that step, instead of the prepared one.
+    const from = check.since === null ? after.pfnBefore : observations.refs.after?.(check.target, check.since);
+    const fromText = check.since === null ? '' : ` since step ${check.since}`;
+    if (check.since !== null) Object.assign(actual, { since: check.since, pfnSince: from === undefined ? null : `0x${from.toString(16)}` });
+    if (from === undefined) problems.push(`expected its PFN ${check.pfn === 'moved' ? 'to move' : 'to stay'}${fromText}, but no PFN was read after step ${check.since} (it did not run, or no page was mapped then)`);
+    else if (after.pfnAfter === null) problems.push(`expected its PFN ${check.pfn === 'moved' ? 'to move' : 'to stay'}${fromText}, but it has no PFN now${after.problem ? ` (${after.problem})` : ''}`);
     else {
-      const moved = after.pfnAfter !== after.pfnBefore;
-      if (moved !== (check.pfn === 'moved')) problems.push(`expected its PFN ${check.pfn === 'moved' ? 'to move' : 'to stay'}, it ${moved ? 'moved' : 'stayed'} (${actual.pfnBefore} → ${actual.pfnAfter})`);
+      const moved = after.pfnAfter !== from;
+      if (moved !== (check.pfn === 'moved')) problems.push(`expected its PFN ${check.pfn === 'moved' ? 'to move' : 'to stay'}${fromText}, it ${moved ? 'moved' : 'stayed'} (0x${from.toString(16)} → ${actual.pfnAfter})`);
     }
   }
-  return problems.length === 0 ? passed(actual) : failed(`target ${check.target}: ${problems.join('; ')}`, { data: check.data, pfn: check.pfn }, actual);
+  return problems.length === 0 ? passed(actual) : failed(`target ${check.target}: ${problems.join('; ')}`, { data: check.data, pfn: check.pfn, ...(check.since !== null ? { since: check.since } : {}) }, actual);
 }
 
 /** `crash: any | { title }`: the guest crashed, as the case meant it to. */

@@ -3,7 +3,9 @@ import { kernelEvents } from '../../kernel-log/events/parse-event.ts';
 import { KMSG_MARK_PREFIX } from '../../kernel-log/reader/kmsg-command.ts';
 import { waitForKernelEvent } from '../../kernel-log/events/wait-for-event.ts';
 import { eventMatches, type EventMatcher } from '../../suite/index.ts';
-import { refValuesOf, type CaseContext } from '../case-context.ts';
+import type { CaseContext } from '../case-context.ts';
+import { refValuesFor } from '../case-refs.ts';
+import { referencesOf } from '../../suite/event-matcher.ts';
 import { describeEventMatcher } from '../expectations/describe.ts';
 import type { StepResult } from '../step-result.ts';
 
@@ -11,7 +13,8 @@ export const DEFAULT_WAIT_MS = 30_000;
 
 /** Waits for the case's first kernel event matching (events before the case never count). */
 export async function runWaitStep(context: CaseContext, matcher: EventMatcher, timeoutMs: number): Promise<StepResult> {
-  const refs = refValuesOf(context);
+  // `$t0.now` is read once, as the wait starts.
+  const refs = await refValuesFor(context, referencesOf(matcher.fields).map((entry) => entry.ref));
   try {
     const found = await waitForKernelEvent(context.kmsg, matcher.type, { after: context.startMark, timeoutMs, where: (event) => eventMatches(matcher, event, refs) });
     return { ok: true, summary: `saw: ${found.record.text}` };
