@@ -76,7 +76,8 @@ function defaultDeps(guest: Guest): ProgramStepDeps {
   return {
     guest: programGuest(guest),
     async upload(content, guestPath) {
-      const result = await guest.exec(`mkdir -p ${PROGRAM_GUEST_DIR} && cat > ${guestPath} && chmod 755 ${guestPath}`, { stdin: content, timeoutMs: 120_000, maxOutputBytes: 64 * 1024 });
+      // rm first: a file still running (a guest that served an earlier case) cannot be written (ETXTBSY), but can be replaced.
+      const result = await guest.exec(`mkdir -p ${PROGRAM_GUEST_DIR} && rm -f ${guestPath} && cat > ${guestPath} && chmod 755 ${guestPath}`, { stdin: content, timeoutMs: 120_000, maxOutputBytes: 64 * 1024 });
       if (result.exitCode !== 0) throw new Error(`copying the program to ${guestPath} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 300)}`);
     },
     binaryOf: async (action) => (await prepareProgram({ file: action.file, cflags: action.cflags, cacheDir: cacheDir() })).binary,
@@ -142,9 +143,10 @@ export async function runProgramStep(context: ProgramContext, action: ProgramAct
  * `sigbus:`, the kernel log is first read up to now (a mark), so a line printed just before
  * the kill is in.
  */
-export async function programResult(context: Pick<CaseContext, 'kmsg'>, run: StartedProgram, end: ProgramEnd, running?: boolean): Promise<StepResult> {
+export async function programResult(context: Pick<CaseContext, 'kmsg'>, run: StartedProgram, end: ProgramEnd, running?: boolean, guestAlive = true): Promise<StepResult> {
   const wantsSigbus = end.signal === 'BUS' || run.step.expect.some((outcome) => outcome.sigbus !== undefined);
-  if (wantsSigbus) await context.kmsg.markInKernelLog(`program-end:${run.name}`, 10_000).catch(() => undefined);
+  // A dead guest writes no mark: what the reader has is all there is.
+  if (wantsSigbus && guestAlive) await context.kmsg.markInKernelLog(`program-end:${run.name}`, 10_000).catch(() => undefined);
   const programSigbus = programSigbusFrom(kernelEvents(context.kmsg.since(run.startMark).records), { pid: run.pid, comm: run.comm });
   const stopped = run.program.stoppedWith && running ? `, stopped by the harness with ${run.program.stoppedWith} when the steps ended` : '';
   return {
@@ -174,7 +176,7 @@ export async function endBackgroundPrograms(context: ProgramContext, guestAlive:
     if (!running) end = run.program.ended!;
     else if (guestAlive()) end = await run.program.stop();
     else end = (await run.program.waitEnd(2_000)) ?? { exitCode: null, signal: null, stderr: 'the guest died' };
-    out.push({ run, result: await programResult(context, run, end, running) });
+    out.push({ run, result: await programResult(context, run, end, running, guestAlive()) });
   }
   return out;
 }
