@@ -138,3 +138,13 @@ describe('programCommand', () => {
     expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
   });
 });
+
+describe('what a program prints, in messages', () => {
+  it('is escaped: a guest program cannot put terminal escapes into the harness output', async () => {
+    const guest = new FakeProgramGuest();
+    const program = await start(guest, (channel) => channel.started(5), /^ready$/);
+    const ready = program.waitReady(1_000);
+    guest.last.end({ exitCode: 1, stderr: '\u001b[2Jgone\n' });
+    await expect(ready).rejects.toThrow('it ended (exit 1) before printing a line matching /^ready$/; stderr: \\x1b[2Jgone');
+  });
+});

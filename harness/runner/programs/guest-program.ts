@@ -1,4 +1,5 @@
 import type { ConversationEnd, GuestConversation } from '../../ssh/guest-ssh.ts';
+import { escapeControl } from '../../reporters/text/escape-text.ts';
 import { TimeoutError } from '../../util/timeout-error.ts';
 
 /** What a program needs of the guest: a long-running command whose output streams, and plain commands (kill). */
@@ -164,7 +165,7 @@ export class GuestProgram {
     }
     if (started === null) {
       const end = program.endInfo!;
-      throw new ProgramEndedError(`the program ended before it started (${describeEnd(end)})${end.stderr.trim() ? `: ${end.stderr.trim().slice(0, 500)}` : ''}`, end);
+      throw new ProgramEndedError(`the program ended before it started (${describeEnd(end)})${end.stderr.trim() ? `: ${escapeControl(end.stderr.trim().slice(0, 500))}` : ''}`, end);
     }
     return program;
   }
@@ -229,7 +230,7 @@ export class GuestProgram {
 
   private endedBeforeReady(): ProgramEndedError {
     const end = this.endInfo!;
-    return new ProgramEndedError(`it ended (${describeEnd(end)}) before printing a line matching /${this.ready?.source ?? ''}/${end.stderr.trim() ? `; stderr: ${end.stderr.trim().slice(-500)}` : ''}`, end);
+    return new ProgramEndedError(`it ended (${describeEnd(end)}) before printing a line matching /${this.ready?.source ?? ''}/${end.stderr.trim() ? `; stderr: ${escapeControl(end.stderr.trim().slice(-500))}` : ''}`, end);
   }
 
   private onData(chunk: Buffer): void {
