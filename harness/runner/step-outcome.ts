@@ -83,7 +83,9 @@ function outcomeMismatches(outcome: StepOutcome, result: StepResult, refs: RefVa
   }
   for (const stream of ['stdout', 'stderr'] as const) {
     const pattern = outcome[stream];
-    if (pattern !== undefined && !new RegExp(pattern).test(result[stream] ?? '')) {
+    // Multiline: ^ and $ are line ends, so '^poisoned 0x[0-9a-f]+$' matches the line a command
+    // printed with its newline (and one line among several), as a reader of the YAML expects.
+    if (pattern !== undefined && !new RegExp(pattern, 'm').test(result[stream] ?? '')) {
       out.push({ message: `expected ${stream} to match /${pattern}/, got ${JSON.stringify((result[stream] ?? '').slice(0, 300))}`, expected: { [stream]: pattern }, actual: { [stream]: result[stream] ?? null } });
     }
   }

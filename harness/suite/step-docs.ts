@@ -130,8 +130,8 @@ export const OUTCOME_FIELD_DOCS: Readonly<Record<OutcomeField, OutcomeFieldDoc>>
     meaning: "the SIGBUS the helper got during the step (code, address, address LSB); a program's: the memory-error SIGBUS the kernel's log says it sent the program ([programs](#programs))",
   },
   exit: { forms: ['exit: 1'], meaning: 'the exit status (none when a signal ended it)' },
-  stdout: { forms: ["stdout: '^( 00){16}\\s*$'"], meaning: 'a regex the standard output must match' },
-  stderr: { forms: ["stderr: 'Input/output error'"], meaning: 'a regex the standard error must match' },
+  stdout: { forms: ["stdout: '^( 00){16}\\s*$'"], meaning: 'a regex the standard output must match somewhere; `^` and `$` match at line ends (multiline), so `^done$` matches a line `done`' },
+  stderr: { forms: ["stderr: 'Input/output error'"], meaning: 'a regex the standard error must match somewhere (multiline, as for stdout)' },
   intact: { forms: ['intact: true'], meaning: 'the data read back is the pattern' },
   state: { forms: ['state: offline'], meaning: "the block's state read back after the write (several blocks: their common state, else each one's, `memory32:online memory33:offline`)" },
   reason: {

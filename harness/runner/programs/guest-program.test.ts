@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../util/timeout-error.ts';
 import { FakeProgramGuest } from './fake-program-guest.ts';
-import { GuestProgram, HeadTailBuffer, LineSplitter, ProgramEndedError, programCommand, shellQuote } from './guest-program.ts';
+import { endFromStatus, GuestProgram, HeadTailBuffer, LineSplitter, ProgramEndedError, programCommand, shellQuote } from './guest-program.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -29,6 +29,9 @@ describe('GuestProgram', () => {
     const guest = new FakeProgramGuest();
     const program = await start(guest, (channel) => channel.print('memharness-program-').print('pid 77\nfirst'));
     expect(program.pid).toBe(77);
+    // The last bytes wait for more, or for the end: they may be the wrapper's status line.
+    guest.last.end({ exitCode: 0, signal: null, stderr: '' });
+    await new Promise((resolve) => setImmediate(resolve));
     expect(program.stdout.text()).toBe('first');
   });
 
@@ -133,7 +136,7 @@ describe('LineSplitter', () => {
 describe('programCommand', () => {
   it('says the pid, then execs the program with every argument quoted and stdin from /dev/null', () => {
     expect(programCommand('/tmp/memharness-programs', './p1', ['0x1234', "it's", '$x'])).toBe(
-      `cd '/tmp/memharness-programs' && echo "memharness-program-pid $$" && exec './p1' '0x1234' 'it'\\''s' '$x' </dev/null`,
+      `cd '/tmp/memharness-programs' && sh -c 'echo "memharness-program-pid $$" && exec "$0" "$@"' './p1' '0x1234' 'it'\\''s' '$x' </dev/null; echo "memharness-program-status $?"`,
     );
     expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
   });
@@ -146,5 +149,29 @@ describe('what a program prints, in messages', () => {
     const ready = program.waitReady(1_000);
     guest.last.end({ exitCode: 1, stderr: '\u001b[2Jgone\n' });
     await expect(ready).rejects.toThrow('it ended (exit 1) before printing a line matching /^ready$/; stderr: \\x1b[2Jgone');
+  });
+});
+
+describe('how a program ended, from the wrapper\'s status line', () => {
+  it('a program SIGBUS killed (status 135: dropbear sends no exit-signal for BUS), the line kept out of its stdout', async () => {
+    const guest = new FakeProgramGuest();
+    const program = await start(guest, (channel) => channel.started(9));
+    guest.last.print('ready\nread 0x200000000\nmemharness-program-status 135\n');
+    guest.last.end({ exitCode: 0, signal: null, stderr: '' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(program.ended).toEqual({ exitCode: null, signal: 'BUS', stderr: '' });
+    expect(program.stdout.text()).toBe('ready\nread 0x200000000\n');
+  });
+
+  it('an exit status, also after output without a final newline', async () => {
+    const guest = new FakeProgramGuest();
+    const program = await start(guest, (channel) => channel.started(9));
+    guest.last.print('no newline').print('memharness-program-status 3\n');
+    guest.last.end({ exitCode: 0, signal: null, stderr: '' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(program.ended?.exitCode).toBe(3);
+    expect(program.stdout.text()).toBe('no newline');
+    expect(endFromStatus(143)).toEqual({ exitCode: null, signal: 'TERM' });
+    expect(endFromStatus(0)).toEqual({ exitCode: 0, signal: null });
   });
 });

@@ -101,9 +101,34 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command that runs a program: it says its pid, then becomes the program (exec keeps the pid), stdin from /dev/null. */
+/**
+ * The command that runs a program: an inner shell says its pid and becomes the program (exec
+ * keeps the pid), stdin from /dev/null; the outer shell then prints how it ended as a last
+ * stdout line (`memharness-program-status N`, 128+signal when a signal killed it). The SSH
+ * exit status cannot say it: dropbear sends an exit-signal only for the signals RFC 4254
+ * names, and SIGBUS is not among them (a program killed by SIGBUS had "no exit status").
+ */
 export function programCommand(dir: string, file: string, args: readonly string[]): string {
-  return `cd ${shellQuote(dir)} && echo "memharness-program-pid $$" && exec ${shellQuote(file)}${args.map((arg) => ` ${shellQuote(arg)}`).join('')} </dev/null`;
+  const inner = shellQuote('echo "memharness-program-pid $$" && exec "$0" "$@"');
+  return `cd ${shellQuote(dir)} && sh -c ${inner} ${shellQuote(file)}${args.map((arg) => ` ${shellQuote(arg)}`).join('')} </dev/null; echo "${STATUS_MARKER} $?"`;
+}
+
+const STATUS_MARKER = 'memharness-program-status';
+/** Bytes of stdout held back until more comes or the program ends: the status line is the last of them. */
+const STATUS_HOLD_BYTES = 48;
+// Printed right after the program's last byte (on its own line when that was a newline).
+const STATUS_LINE = new RegExp(`${STATUS_MARKER} (\\d+)\\n$`);
+
+/** Linux x86 signal numbers, by the names ssh2 reports (without SIG). */
+const SIGNAL_NAMES: Readonly<Record<number, string>> = {
+  1: 'HUP', 2: 'INT', 3: 'QUIT', 4: 'ILL', 5: 'TRAP', 6: 'ABRT', 7: 'BUS', 8: 'FPE', 9: 'KILL', 10: 'USR1', 11: 'SEGV', 12: 'USR2', 13: 'PIPE', 14: 'ALRM', 15: 'TERM',
+  16: 'STKFLT', 17: 'CHLD', 18: 'CONT', 19: 'STOP', 20: 'TSTP', 21: 'TTIN', 22: 'TTOU', 23: 'URG', 24: 'XCPU', 25: 'XFSZ', 26: 'VTALRM', 27: 'PROF', 28: 'WINCH', 29: 'IO', 30: 'PWR', 31: 'SYS',
+};
+
+/** The shell's status of the program: an exit code, or 128 + the signal that killed it. */
+export function endFromStatus(status: number): Pick<ProgramEnd, 'exitCode' | 'signal'> {
+  if (status > 128 && SIGNAL_NAMES[status - 128]) return { exitCode: null, signal: SIGNAL_NAMES[status - 128]! };
+  return { exitCode: status, signal: null };
 }
 
 /** The program ended before what was waited for (its ready line). */
@@ -137,6 +162,8 @@ export class GuestProgram {
   private pidWaiter: ((pid: number) => void) | null = null;
   private sawPid = false;
   private firstLine: Buffer[] = [];
+  /** The last stdout bytes, not yet recorded: they may be the status line. */
+  private held: Buffer = Buffer.alloc(0);
 
   private constructor(
     private readonly guest: ProgramGuest,
@@ -253,7 +280,10 @@ export class GuestProgram {
       data = data.subarray(newline + 1);
     }
     if (data.length === 0) return;
-    this.stdout.add(data);
+    const all = Buffer.concat([this.held, data]);
+    const recordable = Math.max(0, all.length - STATUS_HOLD_BYTES);
+    if (recordable > 0) this.stdout.add(all.subarray(0, recordable));
+    this.held = all.subarray(recordable);
     if (this.ready && this.readyLine === null) {
       for (const line of this.lines.push(data)) {
         if (this.ready.test(line)) {
@@ -267,7 +297,14 @@ export class GuestProgram {
   }
 
   private onEnd(end: ConversationEnd): void {
-    this.endInfo = { exitCode: end.exitCode, signal: end.signal, stderr: end.stderr };
+    const held = this.held.toString('latin1');
+    const status = STATUS_LINE.exec(held);
+    this.held = Buffer.alloc(0);
+    const kept = status ? held.slice(0, status.index) : held;
+    if (kept.length > 0) this.stdout.add(Buffer.from(kept, 'latin1'));
+    // Without the status line (the channel was cut, the outer shell killed) only SSH's word is left.
+    const how = status ? endFromStatus(Number(status[1])) : { exitCode: end.exitCode, signal: end.signal };
+    this.endInfo = { ...how, stderr: end.stderr };
     this.state = 'ended';
     for (const waiter of [...this.endWaiters]) waiter();
     this.endWaiters.clear();

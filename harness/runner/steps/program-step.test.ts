@@ -80,7 +80,7 @@ describe('runProgramStep', () => {
     const running = runProgramStep(context, action, step, 5_000, deps);
     await opened(guest);
     expect(uploads).toEqual([{ path: `${PROGRAM_GUEST_DIR}/p1`, bytes: 10 }]);
-    expect(guest.last.command).toBe(`cd '${PROGRAM_GUEST_DIR}' && echo "memharness-program-pid $$" && exec './p1' '9' 'x y' </dev/null`);
+    expect(guest.last.command).toBe(`cd '${PROGRAM_GUEST_DIR}' && sh -c 'echo "memharness-program-pid $$" && exec "$0" "$@"' './p1' '9' 'x y' </dev/null; echo "memharness-program-status $?"`);
     guest.last.started(400).print('hello\n').end({ exitCode: 0 });
     const result = await running;
     expect(result).toMatchObject({ ok: true, exit: 0, signal: null, stdout: 'hello\n', pid: 400, programSigbus: [], summary: 'p1 (pid 400) exit 0' });
