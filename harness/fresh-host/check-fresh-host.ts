@@ -91,6 +91,10 @@ async function main(): Promise<number> {
     if (runs.length !== 1) problems.push(`results/ holds ${runs.length} run directories (${runs.join(', ') || 'none'}), expected one`);
     const runDir = runs.length === 1 ? path.join(dir, CLONE.slice(1), 'results', runs[0]!) : null;
     const check = runDir ? await verifyRunDir(runDir, { minCases: Number(values['min-cases']), files: ['results.json', 'report.html'] }) : null;
+    // The root goes when the check ends: its run directory is kept beside the log, to be read.
+    const keptRun = path.join(cache, 'last-run');
+    await fs.rm(keptRun, { recursive: true, force: true });
+    if (runDir) await fs.cp(runDir, keptRun, { recursive: true });
     problems.push(...(check?.problems ?? []));
 
     const summary = {
@@ -123,6 +127,7 @@ async function main(): Promise<number> {
         ...problems.map((p) => `  problem: ${p}`),
         `  log              ${log}${values['keep-root'] ? `; the root is kept at ${dir}` : ''}`,
         `  summary          ${out}`,
+        `  run directory    ${path.join(cache, 'last-run')}`,
         '',
       ].join('\n'),
     );

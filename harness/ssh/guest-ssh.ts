@@ -112,7 +112,8 @@ export class GuestSsh {
   /**
    * Runs one command. An exec request the server turned down ("Unable to exec": dropbear
    * could not start the session, seen about once in 80 cases when a case's end mark and
-   * after-snapshot channels opened together) ran nothing, so it is asked again.
+   * after-snapshot channels opened together) ran nothing, so it is asked again (up to 4
+   * more times, 50 ms to 400 ms apart).
    */
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return refusedRetried(() => this.execOnce(command, options));
@@ -358,7 +359,7 @@ class CappedText {
 
 /** ssh2's words when the server answers an exec request with failure: nothing was started. */
 const EXEC_REFUSED_RE = /SSH exec failed: Unable to exec$/;
-const EXEC_ATTEMPTS = 3;
+const EXEC_ATTEMPTS = 5;
 
 async function refusedRetried<T>(open: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -366,7 +367,7 @@ async function refusedRetried<T>(open: () => Promise<T>): Promise<T> {
       return await open();
     } catch (error) {
       if (attempt >= EXEC_ATTEMPTS || !(error instanceof Error) || !EXEC_REFUSED_RE.test(error.message)) throw error;
-      await sleep(50 * attempt);
+      await sleep(50 * 2 ** (attempt - 1));
     }
   }
 }
