@@ -24,6 +24,11 @@ export interface PageChange {
   after: string[];
   set: string[];
   cleared: string[];
+  /**
+   * The page was read in the after snapshot only (its target was prepared, or first faulted in,
+   * after the before snapshot): `after` holds, `before`, `set` and `cleared` are empty and mean nothing.
+   */
+  afterOnly?: true;
 }
 
 /**
@@ -116,6 +121,10 @@ export function diffSnapshots(before: StateSnapshot, after: StateSnapshot): Stat
   for (const pfn of new Set([...Object.keys(before.pages), ...Object.keys(after.pages)])) {
     const b = before.pages[pfn];
     const a = after.pages[pfn];
+    if (a?.available && !b) {
+      pages[pfn] = available({ before: [], after: a.value.names, set: [], cleared: [], afterOnly: true });
+      continue;
+    }
     if (!b?.available || !a?.available) {
       pages[pfn] = notAvailable((a && !a.available ? a.reason : b && !b.available ? b.reason : undefined) ?? 'not read in both snapshots');
       continue;

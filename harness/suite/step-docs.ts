@@ -94,7 +94,7 @@ export const STEP_DOCS: Readonly<Record<StepKind, StepDoc>> = {
   migrate: { forms: ['migrate: { target: t0, node: 1 }'], does: "move_pages(2) of the helper's page to a node (`helper.movePages`); from then on `$t0` is the PFN where the page is now" },
   wait: {
     forms: ['wait: { event: memory-failure, pfn: $t0 }', 'wait: mce-logged'],
-    does: 'waits for the first kernel event of the case (none from before it) of that [type](#event-types) whose fields match (`waitForKernelEvent`); `wait: TYPE` for any of the type',
+    does: 'waits for the first kernel event of the case of that [type](#event-types) whose fields match (`waitForKernelEvent`): one logged earlier in the case, before this step, counts; none from before the case does. `wait: TYPE` for any of the type',
     failure: 'a timeout fails the case: the kernel did not say it',
   },
   shell: { forms: ["shell: 'grep HardwareCorrupted /proc/meminfo'"], does: 'runs a shell command in the guest over SSH (`guest.exec`)' },

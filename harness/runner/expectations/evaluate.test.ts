@@ -210,3 +210,19 @@ describe('implicit checks and verdicts', () => {
     expect(decideVerdict({ infra: null, crash: null, failures: [], unexpectedPasses: [], caseXfail: null })).toEqual({ verdict: 'passed' });
   });
 });
+
+describe('pages.$t0 of a target the before snapshot did not hold', () => {
+  // A `fault: false` target (or one prepared after `snapshot: before`) is read in the after snapshot only.
+  const before = parseSnapshot('/proc/meminfo:HardwareCorrupted:       0 kB\n', []);
+  const after = parseSnapshot('/proc/meminfo:HardwareCorrupted:       4 kB\nkpageflags:0x6000:0000000000080000\n', [0x6000n]);
+  const observe = () => observations({ pfn: 0x6000n, before, after, stateDiff: diffSnapshots(before, after) });
+  it('judges has: and lacks: on the after snapshot; set: and cleared: are not available, saying why', () => {
+    const [hasLacks, setCleared] = expectations(`
+- pages.$t0: { has: [hwpoison], lacks: [huge] }
+- pages.$t0: { set: [hwpoison] }
+`);
+    expect(evaluateExpectation(hasLacks!, observe()).status).toBe('passed');
+    const outcome = evaluateExpectation(setCleared!, observe());
+    expect(outcome).toMatchObject({ status: 'not-available', message: expect.stringMatching(/was not in the before snapshot .* has: and lacks: read the after one only/) });
+  });
+});

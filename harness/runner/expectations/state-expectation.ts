@@ -77,6 +77,10 @@ export function evaluateStateExpectation(path: string, check: StateCheck, observ
       if (!page) return failed(`${path}: page ${pfn} was not in both snapshots (prepared after the before snapshot?)`, path, null);
       if (!page.available) return notAvailable(`page ${pfn}: ${page.reason}`);
       const change = page.value;
+      // has:/lacks: read the after snapshot alone; set:/cleared: compare it with a before the page was not in.
+      if (change.afterOnly && (check.set.length > 0 || check.cleared.length > 0)) {
+        return notAvailable(`page ${pfn} was not in the before snapshot (its target was prepared or faulted in after it): set: and cleared: need both snapshots; has: and lacks: read the after one only`);
+      }
       const problems: string[] = [];
       const notSet = check.set.filter((flag) => !change.set.includes(flag));
       const notCleared = check.cleared.filter((flag) => !change.cleared.includes(flag));
