@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { isRoot } from '../host/apt-lists.ts';
-import { ensureHostPackages } from '../host/prerequisites.ts';
+import { ensureHostPackages, HOST_PACKAGES } from '../host/prerequisites.ts';
 import { formatError } from '../util/errors.ts';
 import { cacheDir, projectRoot } from '../util/paths.ts';
 import { createProgress } from '../util/progress.ts';
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
   }
 }
 
-const HOST_NAMES = new Set((await import('../host/prerequisites.ts')).HOST_PACKAGES.map((p) => p.name));
+const HOST_NAMES = new Set(HOST_PACKAGES.map((p) => p.name));
 
 /** A login-like environment: nothing of this shell's leaks in but what every machine of this kind has. */
 function chrootEnv(): string[] {
