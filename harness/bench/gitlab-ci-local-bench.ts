@@ -41,8 +41,10 @@ const { values } = parseArgs({
   options: {
     shards: { type: 'string', default: '2' },
     kernels: { type: 'string', default: 'latest-6.12' },
-    suites: { type: 'string', default: 'suites/hwpoison.yaml' },
-    grep: { type: 'string', default: '^hwpoison/(poison|unpoison)-(free|anon)-debugfs$' },
+    // Two guest groups (hwpoison's isolated-CPU guest, soft-offline's default one): --shard deals
+    // out whole groups, so one group would leave the second shard nothing to do.
+    suites: { type: 'string', default: 'suites/hwpoison.yaml suites/soft-offline.yaml' },
+    grep: { type: 'string', default: '^(hwpoison/(poison|unpoison)-(free|anon)-debugfs|soft-offline/(madvise|sysfs)-soft-offline-(anon|free))$' },
     // One guest per shard: two shards at once fill a 2-CPU host.
     workers: { type: 'string', default: '1' },
     nights: { type: 'string', default: '2' },
