@@ -1,9 +1,8 @@
 import { decodeTaint } from '../kernel-log/crash/taint.ts';
 import { parseKernelEvent } from '../kernel-log/events/parse-event.ts';
-import { observe } from '../kernel-log/observe.ts';
+import { observeBetweenMarks } from '../kernel-log/observe.ts';
 import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
 import { normalisePfn } from '../kernel-log/events/pfn.ts';
-import { parseConsoleLine } from '../kernel-log/records/console-record.ts';
 import { HelperGoneError, type HelperSession } from '../guest-helper/helper-session.ts';
 import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
 import { takeSnapshot, type StateSnapshot } from '../state/state-snapshot.ts';
@@ -116,18 +115,7 @@ export async function runInjection(options: RunInjectionOptions): Promise<Inject
 
   // The same observer as a case's (kernel-log/observe.ts): the window between the marks, both channels.
   const slice = kmsg.since(startMark);
-  const observation = observe({
-    kmsg: slice.records.filter((record) => endMark === null || (record.seq ?? 0) <= endMark.afterSeq),
-    losses: slice.losses,
-    console: guest.machine.console
-      .lines()
-      .slice(consoleStart)
-      .flatMap((line) => parseConsoleLine(line.text, line.atMs)),
-    ...(startMark.kernelTimeUs === undefined ? {} : { fromUs: startMark.kernelTimeUs }),
-    ...(endMark?.kernelTimeUs === undefined ? {} : { toUs: endMark.kernelTimeUs }),
-    alive: guestAlive,
-    logPath: guest.consoleLogPath,
-  });
+  const observation = observeBetweenMarks({ slice, start: startMark, end: endMark, console: guest.machine.console.lines().slice(consoleStart), alive: guestAlive, logPath: guest.consoleLogPath });
   const events = observation.events.map((located) => {
     const { type, ...fields } = located.event;
     return { type, text: located.record.text, seq: located.record.seq, fields };

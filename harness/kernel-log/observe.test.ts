@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCrashes } from './crash/parse-crashes.ts';
 import { kernelEvents } from './events/parse-event.ts';
 import { FIXTURE_KERNELS, loadFixture } from './fixtures/load-fixture.ts';
-import { observe } from './observe.ts';
+import { observe, observeBetweenMarks } from './observe.ts';
 import { KMSG_MARK_PREFIX } from './reader/kmsg-command.ts';
 
 const notMark = (text: string) => !text.startsWith(KMSG_MARK_PREFIX);
@@ -54,5 +54,22 @@ describe('observe()', () => {
     });
     expect(seen.lines.map((record) => [record.text.slice(0, 14), record.hostMs])).toEqual([['Memory failure', 5], ['second line', 6]]);
     expect(seen.events.map((located) => located.event.type)).toEqual(['memory-failure']);
+  });
+});
+
+describe('observeBetweenMarks()', () => {
+  it('keeps the records and losses through the end mark, not after it (recorded 6.12 free-page poisoning)', () => {
+    const fixture = loadFixture('6.12.117+deb12-amd64', 'hwpoison-free-page');
+    const seqs = fixture.kmsg.map((record) => record.seq!);
+    const end = { afterSeq: seqs[Math.floor(seqs.length / 2)]! };
+    const seen = observeBetweenMarks({
+      slice: { records: fixture.kmsg, losses: [{ afterSeq: seqs[0]!, nextSeq: seqs[1]!, lost: 3, cause: 'ring-buffer' }, { afterSeq: end.afterSeq, nextSeq: end.afterSeq + 9, lost: 8, cause: 'ring-buffer' }] },
+      start: { afterSeq: -1 },
+      end,
+      console: [],
+      alive: true,
+    });
+    expect(seen.lostRecords).toBe(3);
+    expect(seen.lines.every((record) => (record.seq ?? 0) <= end.afterSeq)).toBe(true);
   });
 });

@@ -2,7 +2,9 @@ import { parseCrashes } from './crash/parse-crashes.ts';
 import type { CrashReport } from './crash/crash-report.ts';
 import { kernelEvents, type LocatedEvent } from './events/parse-event.ts';
 import { KMSG_MARK_PREFIX } from './reader/kmsg-command.ts';
+import type { KmsgMark, KmsgSlice } from './reader/kmsg-reader.ts';
 import type { RecordLoss } from './reader/record-loss.ts';
+import { parseConsoleLine } from './records/console-record.ts';
 import type { LogRecord } from './records/log-record.ts';
 import { mergeTimeline, type TimelineEntry } from './timeline/merge-timeline.ts';
 
@@ -76,4 +78,35 @@ function entryLines(entry: TimelineEntry): LogRecord[] {
 function withHostTime(record: LogRecord, consoleLine: LogRecord | undefined): LogRecord {
   if (record.hostMs !== undefined || consoleLine?.hostMs === undefined) return record;
   return { ...record, hostMs: consoleLine.hostMs };
+}
+
+/** The window between two marks a reader wrote: what `run` (a case) and `inject` hand to observe(). */
+export interface MarkedWindow {
+  /** kmsg.since(start): the records and losses after the start mark. */
+  slice: KmsgSlice;
+  start: KmsgMark;
+  /** null when the guest died before an end mark could be written: the window runs to the end. */
+  end: KmsgMark | null;
+  /** Raw serial console lines from about the start (host arrival ms since QEMU started). */
+  console: ReadonlyArray<{ text: string; atMs: number }>;
+  alive: boolean;
+  logPath?: string;
+}
+
+/**
+ * observe() over a marked window: kmsg records and losses through the end mark (what comes
+ * after it, e.g. the target probes, is not the window's), console lines within the marks'
+ * kernel times.
+ */
+export function observeBetweenMarks(window: MarkedWindow): Observation {
+  const { slice, start, end } = window;
+  return observe({
+    kmsg: slice.records.filter((record) => end === null || (record.seq ?? 0) <= end.afterSeq),
+    losses: slice.losses.filter((loss) => end === null || loss.nextSeq <= end.afterSeq),
+    console: window.console.flatMap((line) => parseConsoleLine(line.text, line.atMs)),
+    ...(start.kernelTimeUs === undefined ? {} : { fromUs: start.kernelTimeUs }),
+    ...(end?.kernelTimeUs === undefined ? {} : { toUs: end.kernelTimeUs }),
+    alive: window.alive,
+    ...(window.logPath === undefined ? {} : { logPath: window.logPath }),
+  });
 }

@@ -2,10 +2,9 @@ import { HelperGoneError, HelperSession } from '../guest-helper/helper-session.t
 import type { SigbusInfo } from '../guest-helper/helper-messages.ts';
 import type { InjectionRecord } from '../inject/injection.ts';
 import type { LocatedEvent } from '../kernel-log/events/parse-event.ts';
-import { observe, type Observation } from '../kernel-log/observe.ts';
+import { observeBetweenMarks, type Observation } from '../kernel-log/observe.ts';
 import { startGuestKmsgReader } from '../kernel-log/reader/guest-kmsg-reader.ts';
 import type { KmsgMark, KmsgReader } from '../kernel-log/reader/kmsg-reader.ts';
-import { parseConsoleLine } from '../kernel-log/records/console-record.ts';
 import type { AttemptResult, CaseArtifacts, CaseResult, ExpectationRecord, KernelInfo, StepRecord } from '../results/run-result.ts';
 
 export type { ExpectationRecord, StepRecord } from '../results/run-result.ts';
@@ -268,15 +267,7 @@ async function collect(setup: CaseSetup, stop: StepStop | null, options: Execute
   // it are not the case's), and the console, the only record after a panic.
   const consoleLines = guest.machine.console.lines().filter((line) => line.atMs >= setup.consoleFromMs);
   const slice = kmsg ? kmsg.since(setup.startMark) : { records: [], losses: [] };
-  const observation = observe({
-    kmsg: slice.records.filter((record) => endMark === null || (record.seq ?? 0) <= endMark.afterSeq),
-    losses: slice.losses.filter((loss) => endMark === null || loss.nextSeq <= endMark.afterSeq),
-    console: consoleLines.flatMap((line) => parseConsoleLine(line.text, line.atMs)),
-    ...(setup.startMark.kernelTimeUs === undefined ? {} : { fromUs: setup.startMark.kernelTimeUs }),
-    ...(endMark?.kernelTimeUs === undefined ? {} : { toUs: endMark.kernelTimeUs }),
-    alive,
-    logPath: guest.consoleLogPath,
-  });
+  const observation = observeBetweenMarks({ slice, start: setup.startMark, end: endMark, console: consoleLines, alive, logPath: guest.consoleLogPath });
 
   const helperEnd = setup.helper?.ended ?? null;
   setup.helper?.off('event', setup.onHelperEvent);
