@@ -95,6 +95,7 @@ async function main(): Promise<number> {
     const keptRun = path.join(cache, 'last-run');
     await fs.rm(keptRun, { recursive: true, force: true });
     if (runDir) await fs.cp(runDir, keptRun, { recursive: true });
+    const keptLine = runDir ? `  run directory    ${keptRun}` : '  run directory    none was written';
     problems.push(...(check?.problems ?? []));
 
     const summary = {
@@ -127,7 +128,7 @@ async function main(): Promise<number> {
         ...problems.map((p) => `  problem: ${p}`),
         `  log              ${log}${values['keep-root'] ? `; the root is kept at ${dir}` : ''}`,
         `  summary          ${out}`,
-        `  run directory    ${path.join(cache, 'last-run')}`,
+        keptLine,
         '',
       ].join('\n'),
     );

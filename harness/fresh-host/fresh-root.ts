@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { tailOf } from '../host/apt-lists.ts';
 import { HarnessError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 
@@ -108,7 +109,6 @@ export async function removeFreshRoot(root: FreshRoot, keep: boolean): Promise<v
 async function run(file: string, args: readonly string[], timeoutMs: number): Promise<void> {
   const result = await execa(file, args, { reject: false, all: true, timeout: timeoutMs, stdin: 'ignore' });
   if (result.exitCode !== 0) {
-    const tail = String(result.all ?? '').trim().split('\n').slice(-15).join('\n');
-    throw new HarnessError('prerequisite', `${file} ${args.join(' ')} failed (${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.signal}`}):\n${tail}`);
+    throw new HarnessError('prerequisite', `${file} ${args.join(' ')} failed (${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.signal}`}):\n${tailOf(result.all)}`);
   }
 }

@@ -80,9 +80,8 @@ export function refreshAptLists(progress: Progress, why: string): Promise<void> 
     });
     if (result.exitCode !== 0) {
       update = null;
-      const tail = String(result.all ?? '').trim().split('\n').slice(-15).join('\n');
       throw new HarnessError('prerequisite', `apt-get update failed (exit ${result.exitCode ?? result.signal ?? 'unknown'})`, {
-        hint: `the Debian archive must be reachable. apt said:\n${tail}`,
+        hint: `the Debian archive must be reachable. apt said:\n${tailOf(result.all)}`,
       });
     }
     const stamp = aptStampFile();
@@ -90,4 +89,9 @@ export function refreshAptLists(progress: Progress, why: string): Promise<void> 
     await fs.writeFile(stamp, `${new Date().toISOString()}\n`);
   });
   return update;
+}
+
+/** The last lines a host tool printed, for an error's hint. */
+export function tailOf(text: string | undefined, lines = 15): string {
+  return (text ?? '').trim().split('\n').slice(-lines).join('\n');
 }

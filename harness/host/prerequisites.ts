@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { HarnessError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
-import { isRoot, refreshAptLists } from './apt-lists.ts';
+import { isRoot, refreshAptLists, tailOf } from './apt-lists.ts';
 
 /** A Debian package the host needs, and what for (shown when it is missing). */
 export interface HostPackage {
@@ -101,8 +101,4 @@ async function installMissing(packages: readonly HostPackage[], options: { insta
     throw new HarnessError('prerequisite', `still missing after apt-get install: ${stillMissing.map((p) => p.name).join(', ')}`);
   }
   return { missing: [], installed: names };
-}
-
-function tailOf(text: string | undefined, lines = 15): string {
-  return (text ?? '').trim().split('\n').slice(-lines).join('\n');
 }
