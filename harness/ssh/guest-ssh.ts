@@ -300,6 +300,10 @@ function connectOnce(port: number, privateKey: string, hostKeyBlob: Buffer, time
     let hostKeyRejected = false;
     const fail = (error: Error) => {
       client.removeAllListeners('ready');
+      // A client given up on can still emit (ssh2's "Connection lost before handshake" after a
+      // 'close', or a second error): without a listener that is an unhandled 'error' event,
+      // which ended a run that Ctrl-C was stopping while a restored guest's handshake was on.
+      client.on('error', () => {});
       client.end();
       reject(hostKeyRejected ? new HostKeyMismatchError('the guest presented an unexpected SSH host key; refusing to talk to it') : error);
     };
